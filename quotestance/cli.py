@@ -1,0 +1,126 @@
+"""Command line: ``quotestance annotate|classify|evaluate``. Thin: parsing, wiring, exit codes.
+
+Exit status (documented in the README):
+  0  every input was annotated
+  1  at least one input could not be read (each reported on stderr, one line); the others
+     were annotated and written
+  2  usage error, or nothing to annotate
+  3  the command needs a component that is not built yet (``classify`` before the stance model)
+ 130 interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from quotestance import __version__
+from quotestance.formats import (
+    DEFAULT_MAX_BYTES,
+    InputError,
+    Writer,
+    expand_inputs,
+    read_source,
+)
+
+FORMATS = ("table", "json", "jsonl", "tsv", "html")
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_MISSING = 0, 1, 2, 3
+
+
+def _fail(message: str) -> None:
+    print(f"quotestance: {message}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quotestance",
+        description="Who said what, to whom, with what stance: quotations in German news.",
+    )
+    parser.add_argument("--version", action="version", version=f"quotestance {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ann = sub.add_parser("annotate", help="find quotes in text files")
+    ann.add_argument("inputs", nargs="+", metavar="FILE", help="file, directory, or - for stdin")
+    ann.add_argument("--format", choices=FORMATS, default="table")
+    ann.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    ann.add_argument(
+        "--max-mb",
+        type=float,
+        default=DEFAULT_MAX_BYTES / 1024 / 1024,
+        help="refuse inputs larger than this many MiB (default %(default)s)",
+    )
+
+    cls = sub.add_parser("classify", help="stance of quotes given as JSON Lines")
+    cls.add_argument("input", nargs="?", default="-", metavar="FILE")
+    cls.add_argument("--format", choices=("jsonl",), default="jsonl")
+
+    ev = sub.add_parser("evaluate", help="score the pipeline on the annotated corpora")
+    ev.add_argument("args", nargs=argparse.REMAINDER, help="passed to the evaluation")
+    return parser
+
+
+def annotate(args: argparse.Namespace, out: TextIO) -> int:
+    from quotestance.pipeline import Pipeline
+
+    pipeline = Pipeline.default()
+    writer = Writer(out, args.format)
+    failures = 0
+    max_bytes = int(args.max_mb * 1024 * 1024)
+    try:
+        for item in expand_inputs(args.inputs):
+            if isinstance(item, InputError):
+                failures += 1
+                _fail(str(item))
+                continue
+            try:
+                text, warnings = read_source(item, max_bytes)
+            except InputError as err:
+                failures += 1
+                _fail(str(err))
+                writer.write_error(item.name, str(err))
+                continue
+            for warning in warnings:
+                _fail(f"warning: {warning}")
+            writer.write(pipeline.annotate(text, name=item.name))
+    finally:
+        writer.close()
+    return EXIT_INPUT if failures else EXIT_OK
+
+
+def classify(_args: argparse.Namespace) -> int:
+    _fail("no stance model yet: the stance classifier is not built in this version")
+    return EXIT_MISSING
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "annotate":
+            if args.output:
+                try:
+                    handle = open(Path(args.output), "w", encoding="utf-8")  # noqa: SIM115
+                except OSError as err:
+                    _fail(f"{args.output}: cannot write ({err.strerror})")
+                    return EXIT_USAGE
+                with handle:
+                    return annotate(args, handle)
+            return annotate(args, sys.stdout)
+        if args.command == "classify":
+            return classify(args)
+        if args.command == "evaluate":
+            from quotestance.evaluation.evaluate import main as evaluate_main
+
+            return evaluate_main(args.args)
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""Reading inputs (files, directories, stdin) and writing results (table, json, jsonl, tsv, html).
+
+Input policy, documented in the README:
+- UTF-8 is expected; a BOM is removed; line ends are left untouched (offsets index the text as
+  decoded, as ``shared/spec/interface.md`` requires).
+- Text that is not valid UTF-8 is decoded as cp1252 (the usual culprit: Windows-saved German
+  text), with a warning, since refusing would lose the work; bytes that cp1252 cannot map fall
+  back to latin-1.
+- Binary files (NUL bytes or many control characters) and files over the size limit are
+  refused with a one-line message. An empty file is valid and has no quotes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from quotestance.document import Document
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+STDIN = "-"
+
+
+class InputError(Exception):
+    """An input that cannot be annotated; the message is one line for the user."""
+
+
+@dataclass
+class Source:
+    """One input to annotate: its name as given and a way to read its text."""
+
+    name: str
+    path: Path | None  # None for stdin
+
+
+def expand_inputs(args: Iterable[str]) -> Iterator[Source | InputError]:
+    """Files as given, directories as all ``*.txt`` below them (sorted), ``-`` as stdin.
+
+    Problems are yielded as ``InputError`` in place, so a batch goes on past them.
+    """
+    for arg in args:
+        if arg == STDIN:
+            yield Source(STDIN, None)
+            continue
+        path = Path(arg)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+            if not files:
+                yield InputError(f"{arg}: directory has no .txt files")
+            for file in files:
+                yield Source(str(file), file)
+        elif path.exists():
+            yield Source(arg, path)
+        else:
+            yield InputError(f"{arg}: no such file or directory")
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    if not sample:
+        return False
+    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    return control / len(sample) > 0.05
+
+
+def decode(data: bytes, name: str) -> tuple[str, list[str]]:
+    """Bytes to text by the input policy above; returns the text and any warnings."""
+    if _looks_binary(data):
+        raise InputError(f"{name}: binary file, not text")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as err:
+        warning = (
+            f"{name}: not valid UTF-8 (byte {err.start}); decoded as cp1252, check the offsets"
+        )
+    try:
+        return data.decode("cp1252"), [warning]
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), [warning]
+
+
+def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, list[str]]:
+    """The decoded text of one input, or ``InputError`` with a one-line reason."""
+    try:
+        if source.path is None:
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            if source.path.stat().st_size > max_bytes:
+                size_mb = source.path.stat().st_size / 1e6
+                raise InputError(
+                    f"{source.name}: {size_mb:.1f} MB is over the {max_bytes / 1e6:.0f} MB "
+                    "limit (raise it with --max-mb, or split the file)"
+                )
+            data = source.path.read_bytes()
+    except PermissionError:
+        raise InputError(f"{source.name}: permission denied") from None
+    except IsADirectoryError:
+        raise InputError(f"{source.name}: is a directory") from None
+    except OSError as err:
+        raise InputError(f"{source.name}: cannot read ({err.strerror or err})") from None
+    if len(data) > max_bytes:
+        raise InputError(f"{source.name}: input over the {max_bytes / 1e6:.0f} MB limit")
+    return decode(data, source.name)
+
+
+# ---------------------------------------------------------------- writers
+
+
+def error_record(name: str, message: str) -> dict:
+    """What jsonl/json outputs hold for an input that failed: no quotes, and why."""
+    return {"file": name, "quotes": [], "error": message}
+
+
+class Writer:
+    """Streams results in one format; ``write`` per document, ``close`` at the end."""
+
+    def __init__(self, out: TextIO, fmt: str) -> None:
+        self.out, self.fmt = out, fmt
+        self._first = True
+        if fmt == "json":
+            out.write("[")
+        elif fmt == "tsv":
+            out.write(
+                "file\tid\tkind\tstart\tend\tcue\tspeaker\tstance\ttext\n"
+            )
+        elif fmt == "html":
+            out.write(_HTML_HEAD)
+
+    def write(self, doc: Document) -> None:
+        getattr(self, f"_write_{self.fmt}")(doc.to_dict(), doc)
+        self.out.flush()
+
+    def write_error(self, name: str, message: str) -> None:
+        record = error_record(name, message)
+        if self.fmt in ("json", "jsonl"):
+            getattr(self, f"_write_{self.fmt}")(record, None)
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.out.write("\n]\n" if not self._first else "]\n")
+        elif self.fmt == "html":
+            self.out.write("</body></html>\n")
+        self.out.flush()
+
+    def _write_jsonl(self, record: dict, _doc: Document | None) -> None:
+        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def _write_json(self, record: dict, _doc: Document | None) -> None:
+        self.out.write(("\n" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
+        self._first = False
+
+    def _write_tsv(self, record: dict, _doc: Document | None) -> None:
+        for q in record["quotes"]:
+            row = [
+                record["file"],
+                q["id"],
+                q["kind"],
+                str(q["start"]),
+                str(q["end"]),
+                (q["cue"] or {}).get("text", ""),
+                (q["speaker"] or {}).get("text", ""),
+                q.get("stance") or "",
+                q["text"],
+            ]
+            self.out.write("\t".join(_tsv_cell(c) for c in row) + "\n")
+
+    def _write_table(self, record: dict, _doc: Document | None) -> None:
+        quotes = record["quotes"]
+        self.out.write(f"{record['file']}: {len(quotes)} quote(s)\n")
+        for q in quotes:
+            cue = (q["cue"] or {}).get("text", "-")
+            speaker = (q["speaker"] or {}).get("text", "-")
+            stance = q.get("stance") or "-"
+            text = _shorten(q["text"], 110)
+            self.out.write(
+                f"  {q['id']:>4} {q['kind']:<13} cue={cue!s:<14} speaker={speaker!s:<22} "
+                f"stance={stance:<11} {text}\n"
+            )
+
+    def _write_html(self, record: dict, doc: Document | None) -> None:
+        assert doc is not None
+        self.out.write(render_html_article(doc))
+
+
+def _tsv_cell(value: str) -> str:
+    return value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def _shorten(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+_HTML_HEAD = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8">
+<title>quotestance</title><style>
+body{font-family:Georgia,serif;max-width:52em;margin:2em auto;line-height:1.5}
+.q{border-radius:3px;padding:0 2px}
+.direct{background:#fde68a}.indirect{background:#bfdbfe}.mixed{background:#ddd6fe}
+.reported{background:#bbf7d0}.free_indirect{background:#fbcfe8}
+.cue{text-decoration:underline 2px #b91c1c}
+.legend span{margin-right:1em;padding:0 4px}
+article{white-space:pre-wrap;border-top:1px solid #ccc;padding-top:1em}
+</style></head><body>
+<p class="legend"><span class="q direct">direct</span><span class="q indirect">indirect</span>
+<span class="q mixed">mixed</span><span class="q reported">reported</span>
+<span class="q free_indirect">free indirect</span><span class="cue">cue</span></p>
+"""
+
+
+def render_html_article(doc: Document) -> str:
+    """The article with quotes highlighted by kind and cues underlined (non-overlapping)."""
+    marks: list[tuple[int, int, str, str]] = []
+    for q in doc.quotes:
+        title = f"{q.id} {q.kind}; speaker: {q.speaker.text if q.speaker else '-'}"
+        marks.append((q.start, q.end, f"q {q.kind}", title))
+        if q.cue is not None:
+            marks.append((q.cue.start, q.cue.end, "cue", f"cue of {q.id}"))
+    # open/close events; cues may sit inside or outside quotes, quotes do not overlap
+    events: list[tuple[int, int, str]] = []
+    for start, end, cls, title in marks:
+        events.append((start, 1, f'<span class="{cls}" title="{html.escape(title)}">'))
+        events.append((end, 0, "</span>"))
+    events.sort(key=lambda e: (e[0], e[1]))
+    parts, pos = [], 0
+    for offset, _, tag in events:
+        parts.append(html.escape(doc.text[pos:offset]))
+        parts.append(tag)
+        pos = offset
+    parts.append(html.escape(doc.text[pos:]))
+    return f"<h2>{html.escape(doc.name)}</h2>\n<article>{''.join(parts)}</article>\n"
