@@ -1,0 +1,117 @@
+"""Clause-level views of a tagged sentence, shared by the quote rules.
+
+A sentence is cut into clauses at commas, semicolons, colons and dashes that lie outside
+quotation marks. Part-of-speech tags are STTS as HanTa writes them; ``tag`` normalises
+``VV(FIN)`` to ``VVFIN`` so both spellings work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quotestance.document import Sentence, Token
+
+CLAUSE_BREAKS = {",", ";", ":", "–", "—", "-"}
+FINAL_PUNCT = {".", "!", "?", "…"}
+QUOTE_MARKS = set("„“”‚‘’»«\"'")
+SUBORDINATORS = {"KOUS", "PRELS", "PRELAT", "PWS", "PWAV", "PWAT", "KOKOM", "KOUI"}
+NP_TAGS = {"ART", "ADJA", "NN", "NE", "PPER", "PIS", "PDS", "CARD", "PPOSAT", "PIAT", "TRUNC",
+           "FM", "PDAT"}
+
+
+def tag(tok: Token) -> str:
+    """STTS tag of a token without HanTa's brackets (``VV(FIN)`` -> ``VVFIN``)."""
+    if tok.text in QUOTE_MARKS:
+        return "$("
+    return (tok.pos or "").replace("(", "").replace(")", "")
+
+
+def is_finite(tok: Token) -> bool:
+    return tag(tok).endswith("FIN")
+
+
+def is_punct(tok: Token) -> bool:
+    return tag(tok).startswith("$") or not any(ch.isalnum() for ch in tok.text)
+
+
+@dataclass
+class Clause:
+    """Tokens ``[start, end)`` of a sentence between clause breaks."""
+
+    start: int
+    end: int
+
+    def tokens(self, sent: Sentence) -> list[Token]:
+        return sent.tokens[self.start : self.end]
+
+
+def clauses(sent: Sentence, inside_quote: list[bool]) -> list[Clause]:
+    """Cut at clause breaks outside quotes; the break token ends the clause before it."""
+    out: list[Clause] = []
+    start = 0
+    for i, tok in enumerate(sent.tokens):
+        if tok.text in CLAUSE_BREAKS and not inside_quote[i]:
+            if i > start:
+                out.append(Clause(start, i))
+            start = i + 1
+    if start < len(sent.tokens):
+        out.append(Clause(start, len(sent.tokens)))
+    return out
+
+
+def clause_of(index: int, parts: list[Clause]) -> int:
+    for k, clause in enumerate(parts):
+        if clause.start <= index < clause.end:
+            return k
+    return -1
+
+
+def is_subordinate(clause: Clause, sent: Sentence) -> bool:
+    """A clause opened by a subordinator, relative pronoun or w-word (after a preposition too)."""
+    toks = clause.tokens(sent)
+    for tok in toks[:2]:
+        t = tag(tok)
+        if t in SUBORDINATORS:
+            return True
+        if t != "APPR":
+            break
+    return False
+
+
+def finite_verbs(clause: Clause, sent: Sentence, inside_quote: list[bool]) -> list[int]:
+    return [
+        i for i in range(clause.start, clause.end)
+        if is_finite(sent.tokens[i]) and not inside_quote[i]
+    ]
+
+
+def trim_punct(sent: Sentence, start: int, end: int) -> tuple[int, int]:
+    """Shrink token range ``[start, end)`` past leading/trailing punctuation (not quote marks)."""
+    while start < end and is_punct(sent.tokens[start]) and sent.tokens[start].text not in QUOTE_MARKS:
+        start += 1
+    while end > start and is_punct(sent.tokens[end - 1]) and sent.tokens[end - 1].text not in QUOTE_MARKS:
+        end -= 1
+    return start, end
+
+
+def noun_phrase_after(sent: Sentence, index: int, limit: int) -> tuple[int, int] | None:
+    """The run of noun-phrase tokens starting at ``index`` (a subject after an inverted verb)."""
+    end = index
+    while end < limit and tag(sent.tokens[end]) in NP_TAGS:
+        end += 1
+    if end == index:
+        return None
+    # a pronoun alone is a subject; "er ihr" keeps only the first pronoun
+    if tag(sent.tokens[index]) == "PPER":
+        end = index + 1
+    return index, end
+
+
+def noun_phrase_before(sent: Sentence, index: int, floor: int) -> tuple[int, int] | None:
+    """The run of noun-phrase tokens ending just before ``index``."""
+    start = index
+    while start > floor and tag(sent.tokens[start - 1]) in NP_TAGS:
+        start -= 1
+    if start == index:
+        return None
+    return start, index

@@ -1,0 +1,636 @@
+"""Rule-based quote detection: direct speech from quotation marks, reported speech from cues.
+
+Reads the sentence/token layer (with lemma, POS and mood from morphology) and adds
+``doc.quotes``. Each quote records which evidence fired, so errors can be traced to a rule.
+
+Kinds:
+- ``direct``: text in quotation marks that is a statement (not a scare quote or title);
+- ``indirect``: a content clause governed by a cue (dass/ob/w-clause, a verb-second clause,
+  a zu-infinitive, a clause framed by *laut X*, *X zufolge*, *nach Angaben von X*,
+  *..., sagte X*, *wie X mitteilte*);
+- ``mixed``: indirect speech that contains a partial direct quote;
+- ``reported``: a speech act named by its verb, without a content clause
+  (*Kerry drohte mit einem Abbruch der Gespräche*);
+- ``free_indirect``: a Konjunktiv I sentence without a cue (it continues an earlier quote),
+  or reportative *sollen* (*sollen ... getötet worden sein*).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from quotestance.detect.clauses import (
+    FINAL_PUNCT,
+    QUOTE_MARKS,
+    Clause,
+    clause_of,
+    clauses,
+    finite_verbs,
+    is_finite,
+    is_subordinate,
+    noun_phrase_after,
+    noun_phrase_before,
+    tag,
+    trim_punct,
+)
+from quotestance.detect.lexicon import CueLexicon
+from quotestance.detect.marks import QuotedSpan, pair_marks
+from quotestance.document import Document, Mention, Quote, Sentence, Span, Token
+
+# a direct quote of at most this many words needs a cue in its sentence to count as a quote
+SHORT_QUOTE_WORDS = 3
+# nouns that announce a title, name or slogan in quotation marks, not a statement
+TITLE_NOUNS = {
+    "Film", "Buch", "Roman", "Titel", "Motto", "Slogan", "Zeitung", "Magazin", "Sendung",
+    "Song", "Lied", "Album", "Aktion", "Operation", "Projekt", "Programm", "Kampagne", "Serie",
+    "Stück", "Schlagzeile", "Schlagwort", "Begriff", "Wort", "Name", "Spitzname", "Bezeichnung",
+    "Studie", "Bericht", "Gesetz", "Initiative", "Bündnis", "Verein", "Gruppe", "Partei",
+    "Ausstellung", "Show", "Festival", "Preis", "Marke", "Modell", "Spiel", "Website", "Blog",
+}
+TITLE_WORDS = {"namens", "genannt", "sogenannte", "sogenannten", "sogenannter", "so genannte",
+               "so genannten", "Titel"}
+COMPLEMENTISERS = {"dass", "daß", "ob"}
+# w-words that open an embedded question after a cue (not relative wobei/womit/wo)
+W_WORDS = {"wer", "was", "wann", "warum", "wieso", "weshalb", "welche", "welcher", "welches",
+           "welchen", "wem", "wen", "wohin", "woher", "inwieweit", "inwiefern", "wieviel",
+           "wieviele"}
+SO_CUE = {"so"}
+# when several cues of a sentence yield content, the first rule family here wins
+RULE_PRIORITY = ("cue_after_", "cue_dass_", "noun_", "attribution_", "cue_v2_", "cue_zu_",
+                 "cue_colon_", "speech_")
+
+
+@dataclass
+class Cue:
+    """A cue word in a sentence: the head token, and the kind of cue it is."""
+
+    sentence: Sentence
+    index: int  # token index of the head
+    lemma: str
+    kind: str  # verb | noun | preposition | so
+    speech_act: str | None = None
+
+    @property
+    def token(self) -> Token:
+        return self.sentence.tokens[self.index]
+
+    def span(self) -> Span:
+        tok = self.token
+        return Span(tok.start, tok.end, tok.text)
+
+
+@dataclass
+class Candidate:
+    """A quote before merging: token range in one sentence or a character span."""
+
+    start: int
+    end: int
+    kind: str
+    cue: Cue | None = None
+    speaker: tuple[int, int] | None = None  # character span of the speaker mention
+    evidence: list[str] = field(default_factory=list)
+
+
+class QuoteDetector:
+    """Pipeline stage: finds direct and reported speech by rules and adds ``doc.quotes``."""
+
+    name = "quotes"
+
+    def __init__(self, lexicon: CueLexicon | None = None) -> None:
+        self.lexicon = lexicon or CueLexicon.load()
+
+    def __call__(self, doc: Document) -> Document:
+        spans, stray = pair_marks(doc.text)
+        if stray:
+            doc.warnings.append(f"{len(stray)} unpaired quotation mark(s) ignored")
+        outer = [s for s in spans if s.depth == 0]
+        direct = [c for c in (self._direct(doc, s) for s in outer) if c is not None]
+        reported = self._reported(doc, outer)
+        quotes = merge(doc, direct, reported)
+        doc.quotes.extend(quotes)
+        return doc
+
+    # ------------------------------------------------------------ direct speech
+
+    def _direct(self, doc: Document, span: QuotedSpan) -> Candidate | None:
+        inner = doc.text[span.inner_start : span.inner_end]
+        words = [w for w in inner.split() if any(ch.isalnum() for ch in w)]
+        if not words:
+            return None
+        sent = doc.sentence_at(span.start)
+        evidence = ["quote_marks"]
+        if span.paragraphs > 1:
+            evidence.append("multi_paragraph")
+        if any(ch in inner for ch in "„‚»«\"'"):
+            evidence.append("nested")
+        cue = self._direct_cue(doc, span) if sent is not None else None
+        before = doc.text[max(0, span.start - 40) : span.start]
+        if _title_before(before):
+            return None
+        statement_like = len(words) > SHORT_QUOTE_WORDS or any(
+            ch in inner for ch in ".!?"
+        )
+        if not statement_like:
+            verdict = _short_quote_verdict(words, cue, before)
+            if verdict is None:
+                return None  # a name, title or scare quote rather than a statement
+            evidence.append(verdict)
+        cand = Candidate(span.start, span.end, "direct", cue=cue, evidence=evidence)
+        if cue is not None:
+            cand.evidence.append(f"cue_{cue.kind}")
+            cand.speaker = self._speaker_of_cue(cue)
+        return cand
+
+    def _direct_cue(self, doc: Document, span: QuotedSpan) -> Cue | None:
+        """The cue of a direct quote: in its sentence outside the marks, or a colon before."""
+        first = doc.sentence_at(span.start)
+        last = doc.sentence_at(span.end - 1) or first
+        if first is None:
+            return None
+        candidates: list[Cue] = []
+        for sent in {first.index: first, last.index: last}.values():
+            inside = _inside_marks(sent, span)
+            for cue in self._cues(sent, inside):
+                candidates.append(cue)
+        if candidates:
+            # prefer the cue nearest after the quote (", sagte er"), else the nearest before
+            after = [c for c in candidates if c.token.start >= span.end]
+            if after:
+                return min(after, key=lambda c: c.token.start)
+            return max(candidates, key=lambda c: c.token.start)
+        # "Er sagte:" at the end of the previous sentence
+        prev_index = first.index - 1
+        before = doc.text[max(0, span.start - 3) : span.start].strip()
+        if prev_index >= 0 and (before.endswith(":") or first.start < span.start):
+            prev = doc.sentences[prev_index]
+            if doc.text[prev.start : span.start].rstrip().endswith(":"):
+                cues = self._cues(prev, [False] * len(prev.tokens))
+                if cues:
+                    return cues[-1]
+        return None
+
+    # ------------------------------------------------------------ cues
+
+    def _cues(self, sent: Sentence, inside: list[bool]) -> list[Cue]:
+        """Cue words of a sentence outside quotation marks, in order."""
+        toks = sent.tokens
+        particles = {
+            i: tok.text.lower() for i, tok in enumerate(toks) if tag(tok) == "PTKVZ"
+        }
+        found: list[Cue] = []
+        for i, tok in enumerate(toks):
+            if inside[i]:
+                continue
+            t = tag(tok)
+            lemma = tok.lemma or tok.text
+            if t.startswith("VV") or (t.startswith("V") and lemma in ("heißen",)):
+                entry = None
+                if t.endswith("FIN"):
+                    # a separable particle later in the clause: "teilte ... mit"
+                    for j, particle in particles.items():
+                        if j > i:
+                            entry = self.lexicon.particle_verb(lemma, particle)
+                            if entry:
+                                break
+                entry = entry or self.lexicon.verb(lemma)
+                if entry is not None:
+                    found.append(Cue(sent, i, entry.lemma, "verb"))
+            elif t == "NN" and self.lexicon.noun(lemma) is not None:
+                found.append(Cue(sent, i, lemma, "noun"))
+            elif not t.startswith("V") and self.lexicon.preposition(tok.text.lower()):
+                found.append(Cue(sent, i, tok.text.lower(), "preposition"))
+            elif tok.text.lower() in SO_CUE and i > 0 and toks[i - 1].text == ",":
+                found.append(Cue(sent, i, "so", "so"))
+        return found
+
+    def _speaker_of_cue(self, cue: Cue) -> tuple[int, int] | None:
+        """The subject noun phrase of a cue verb, or the noun phrase of a cue preposition."""
+        sent, i = cue.sentence, cue.index
+        toks = sent.tokens
+        span: tuple[int, int] | None = None
+        if cue.kind in ("so", "preposition") and cue.lemma != "zufolge":
+            span = noun_phrase_after(sent, i + 1, len(toks))
+            if span and cue.lemma == "nach" and span[1] < len(toks):
+                # "nach Angaben der Polizei": the genitive after the cue noun names the source
+                gen = noun_phrase_after(sent, span[1], len(toks))
+                if gen and tag(toks[span[1]]) == "ART":
+                    span = gen
+        elif cue.lemma == "zufolge":
+            span = noun_phrase_before(sent, i, 0)
+        elif cue.kind == "verb":
+            clause_start = i
+            while clause_start > 0 and toks[clause_start - 1].text not in {",", ";", ":"}:
+                clause_start -= 1
+            first_tag = tag(toks[clause_start]) if clause_start < i else ""
+            if first_tag in ("PWAV", "KOUS", "KOKOM") or toks[clause_start].text == "wie":
+                span = noun_phrase_after(sent, clause_start + 1, i)  # "wie X mitteilte"
+            if span is None:
+                after = noun_phrase_after(sent, i + 1, len(toks))
+                before = noun_phrase_before(sent, i, clause_start)
+                if before and before[0] == clause_start:
+                    span = before  # "Der Kreml erklärte"
+                elif after:
+                    span = after  # ", sagte Sprecher John Kirby"
+                elif not is_finite(toks[i]):
+                    # "Kerry habe Lawrow gesagt": subject opens the clause before the auxiliary
+                    span = noun_phrase_after(sent, clause_start, i)
+                else:
+                    span = before
+        if span is None:
+            return None
+        return toks[span[0]].start, toks[span[1] - 1].end
+
+    # ------------------------------------------------------------ reported speech
+
+    def _reported(self, doc: Document, outer: list[QuotedSpan]) -> list[Candidate]:
+        found: list[Candidate] = []
+        previous_had_quote = False
+        for sent in doc.sentences:
+            inside = _inside_any(sent, outer)
+            parts = clauses(sent, inside)
+            cues = [c for c in self._cues(sent, inside) if c.kind != "so"]
+            cands = self._from_cues(sent, parts, inside, cues)
+            if not cands:
+                cand = self._free_indirect(sent, parts, inside, cues, previous_had_quote)
+                if cand is not None:
+                    cands = [cand]
+            found.extend(cands)
+            quoted_here = any(q.start < sent.end and q.end > sent.start for q in outer)
+            previous_had_quote = bool(cands) or quoted_here
+        return found
+
+    def _from_cues(
+        self, sent: Sentence, parts: list[Clause], inside: list[bool], cues: list[Cue]
+    ) -> list[Candidate]:
+        toks = sent.tokens
+        options = []
+        for cue in cues:
+            k = clause_of(cue.index, parts)
+            if k < 0:
+                continue
+            content = self._content_for(sent, parts, inside, cue, k)
+            if content is not None:
+                options.append((_priority(content[3]), cue, content))
+        options.sort(key=lambda o: o[0])
+        out: list[Candidate] = []
+        for _, cue, content in options:
+            start, end, kind, rule = content
+            start, end = trim_punct(sent, start, end)
+            if end <= start:
+                continue
+            if kind in ("reported",):
+                end = _with_final_punct(sent, end)
+            cand = Candidate(
+                toks[start].start, toks[end - 1].end, kind, cue=cue, evidence=[rule]
+            )
+            cand.speaker = self._speaker_of_cue(cue)
+            if cand.speaker and cand.start <= cand.speaker[0] < cand.end and kind == "indirect":
+                continue  # the "content" holds the speaker: the rule misread the sentence
+            out.append(cand)
+            break  # one content per sentence from cues; the first matching cue wins
+        return out
+
+    def _content_for(
+        self, sent: Sentence, parts: list[Clause], inside: list[bool], cue: Cue, k: int
+    ) -> tuple[int, int, str, str] | None:
+        """Token range and kind of what a cue introduces, and the rule that found it."""
+        toks = sent.tokens
+        n = len(toks)
+        clause = parts[k]
+        if cue.kind == "preposition":
+            return _attribution_content(sent, parts, cue, k, self.lexicon)
+        # the clause after the cue's clause, skipping appositions without a verb
+        # ("meldete der Sender, Radio Vatikan, dass ...")
+        j = k + 1
+        while j < len(parts) - 1 and not _has_verb(parts[j], sent) and parts[j].end - parts[j].start <= 4:
+            j += 1
+        nxt = parts[j] if j < len(parts) else None
+        if cue.kind == "noun":
+            if nxt is not None and _opens_with(sent, nxt, COMPLEMENTISERS):
+                return nxt.start, n, "indirect", "noun_dass_clause"
+            if nxt is not None and not finite_verbs(nxt, sent, inside) and _has_zu_infinitive(
+                nxt, sent
+            ):
+                return nxt.start, nxt.end, "indirect", "noun_zu_infinitive"
+            return None
+
+        # (A) cue, dass/ob/w-clause
+        if nxt is not None and (
+            _opens_with(sent, nxt, COMPLEMENTISERS) or toks[nxt.start].text.lower() in W_WORDS
+        ):
+            return nxt.start, n, "indirect", "cue_dass_clause"
+        finite_cue = is_finite(toks[cue.index])
+        opener = toks[clause.start].text.lower()
+        # (B) "content, sagte X" / "content, wie X sagte"
+        cue_opens_clause = cue.index == clause.start or (
+            cue.index == clause.start + 1 and opener in ("wie", "so")
+        )
+        if k > 0 and finite_cue and (cue_opens_clause or opener == "wie"):
+            content_start = _content_start(sent, parts[:k])
+            content_end = parts[k - 1].end
+            main_clauses = [
+                c for c in parts[:k]
+                if c.start >= content_start and not is_subordinate(c, sent)
+                and finite_verbs(c, sent, inside)
+            ]
+            if main_clauses or any(inside[content_start:content_end]):
+                return content_start, content_end, "indirect", "cue_after_content"
+        # (B') "Wie X meldete, soll ...": the attribution clause opens the sentence
+        if k == 0 and opener == "wie" and finite_cue and nxt is not None:
+            return nxt.start, n, "indirect", "cue_after_wie_clause"
+        cue_ends_clause = cue.index >= clause.end - 3
+        if nxt is not None and not is_finite(toks[nxt.start]) and (
+            cue_ends_clause or not is_subordinate(nxt, sent)
+        ):
+            fins = finite_verbs(nxt, sent, inside)
+            opens_subordinate = tag(toks[nxt.start]) in ("KOUS", "PWS", "PWAV", "KOKOM", "KON")
+            # (C) "X sagte, Y sei ...": a verb-second clause after the cue's clause
+            if (
+                fins
+                and not opens_subordinate
+                and (any(toks[i].mood in ("subj1", "subj2") for i in fins) or cue_ends_clause)
+                and toks[clause.end - 1].text != ":"
+            ):
+                return nxt.start, n, "indirect", "cue_v2_clause"
+            # (D) "X drohte, ... abzubrechen": a zu-infinitive clause
+            if not fins and _has_zu_infinitive(nxt, sent):
+                return nxt.start, nxt.end, "indirect", "cue_zu_infinitive"
+        # (E) "X sagte: ..." without quotation marks
+        if clause.end < n and toks[clause.end].text == ":" and k + 1 < len(parts):
+            return parts[k + 1].start, n, "indirect", "cue_colon"
+        # (F) a speech act named by its verb, no content clause
+        act = self.lexicon.speech_act_of(cue.lemma, [t.text.lower() for t in toks])
+        if act is not None and finite_cue and not _passive(sent, cue.index):
+            cue.speech_act = act
+            return 0, n, "reported", "speech_act_verb"
+        return None
+
+    def _free_indirect(
+        self,
+        sent: Sentence,
+        parts: list[Clause],
+        inside: list[bool],
+        cues: list[Cue],
+        previous_had_quote: bool,
+    ) -> Candidate | None:
+        toks = sent.tokens
+        if not toks:
+            return None
+        main_moods = [
+            toks[i].mood
+            for clause in parts
+            if not is_subordinate(clause, sent)
+            for i in finite_verbs(clause, sent, inside)
+        ]
+        evidence = None
+        if "subj1" in main_moods:
+            evidence = "konjunktiv_i_main_clause"
+        elif "subj2" in main_moods and previous_had_quote:
+            evidence = "konjunktiv_ii_continuation"
+        elif _reportative_sollen(sent, inside):
+            evidence = "reportative_sollen"
+        if evidence is None:
+            return None
+        kind = "mixed" if any(inside) else "free_indirect"
+        start, end = 0, len(toks)
+        while start < end and toks[start].text in ("-", "–"):
+            start += 1
+        return Candidate(toks[start].start, toks[end - 1].end, kind, evidence=[evidence])
+
+
+# ---------------------------------------------------------------- helpers
+
+
+FUNCTION_WORDS = {"der", "die", "das", "des", "dem", "den", "und", "oder", "of", "the", "de",
+                  "la", "le", "von", "für", "im", "in", "am", "an", "zu", "zur", "zum", "and",
+                  "ohne", "gegen", "mit", "über", "auf", "bei", "nach", "aus", "vom"}
+INTRODUCERS = {"ein", "eine", "einen", "einem", "einer", "eines", "als", "von", "vor"}
+
+
+def _short_quote_verdict(words: list[str], cue: Cue | None, before: str) -> str | None:
+    """Keep a short quoted phrase only when it reads as someone's wording, not a name.
+
+    Evaluative phrases (*„aus der Luft gegriffen“*, *„völlig unrealistisch“*) contain a
+    lowercase content word; names and titles (*„Hamburger Abendblatt“*, *„SAR 71“*) are
+    capitalised throughout. A single capitalised noun counts only after *ein(e)* or *als*
+    with a verb cue in the sentence (*nannte den Bericht eine „Zeitungsente“*).
+    """
+    content = [w.strip(".,;:!?()[]") for w in words]
+    content = [w for w in content if w and w.lower() not in FUNCTION_WORDS]
+    if any(w[0].islower() for w in content if w[0].isalpha()):
+        return "short_lowercase_phrase"
+    if any(ch.isdigit() for w in content for ch in w):
+        return None
+    previous = before.split()[-1:] or [""]
+    if (
+        len(content) == 1
+        and cue is not None
+        and cue.kind == "verb"
+        and previous[0].lower() in INTRODUCERS
+    ):
+        return "short_noun_with_cue"
+    return None
+
+
+def _priority(rule: str) -> int:
+    return next((k for k, prefix in enumerate(RULE_PRIORITY) if rule.startswith(prefix)), 99)
+
+
+def _inside_marks(sent: Sentence, span: QuotedSpan) -> list[bool]:
+    return [span.start <= tok.start < span.end for tok in sent.tokens]
+
+
+def _inside_any(sent: Sentence, spans: list[QuotedSpan]) -> list[bool]:
+    flags = [False] * len(sent.tokens)
+    for span in spans:
+        if span.end <= sent.start or span.start >= sent.end:
+            continue
+        for i, tok in enumerate(sent.tokens):
+            if span.start <= tok.start < span.end:
+                flags[i] = True
+    return flags
+
+
+def _title_before(before: str) -> bool:
+    words = before.replace("„", " ").replace('"', " ").split()
+    if not words:
+        return False
+    last = words[-1].strip(",;:()")
+    return last in TITLE_NOUNS or last in TITLE_WORDS or (
+        len(words) > 1 and f"{words[-2]} {last}" in TITLE_WORDS
+    )
+
+
+def _opens_with(sent: Sentence, clause: Clause, words: set[str]) -> bool:
+    """The clause starts with one of ``words``, or with *und/aber/auch* and then one of them."""
+    toks = sent.tokens[clause.start : clause.start + 2]
+    if not toks:
+        return False
+    if toks[0].text.lower() in words:
+        return True
+    return (
+        len(toks) > 1
+        and toks[0].text.lower() in ("und", "aber", "auch", "sondern", "oder")
+        and toks[1].text.lower() in words
+    )
+
+
+def _content_start(sent: Sentence, prev_parts: list[Clause]) -> int:
+    """Where content before a cue clause starts: after a leading attribution or colon."""
+    start = prev_parts[0].start if prev_parts else 0
+    for clause in prev_parts:
+        if clause.start > 0 and sent.tokens[clause.start - 1].text == ":":
+            start = clause.start
+    return start
+
+
+def _passive(sent: Sentence, index: int) -> bool:
+    """A cue used in the passive (*wird kritisiert*, *wird ihm vorgeworfen*) reports no act."""
+    return any(
+        (t.lemma == "werden" or t.text.lower() in ("wird", "werden", "wurde", "wurden"))
+        for t in sent.tokens
+    ) and any(tag(t) == "VVPP" and (t.lemma == sent.tokens[index].lemma) for t in sent.tokens)
+
+
+def _has_verb(clause: Clause, sent: Sentence) -> bool:
+    return any(tag(t).startswith("V") for t in clause.tokens(sent))
+
+
+def _has_zu_infinitive(clause: Clause, sent: Sentence) -> bool:
+    toks = clause.tokens(sent)
+    return any(
+        tag(t) == "VVIZU" or (tag(t) == "PTKZU" and k + 1 < len(toks))
+        for k, t in enumerate(toks)
+    )
+
+
+def _reportative_sollen(sent: Sentence, inside: list[bool]) -> bool:
+    """*soll(en)* with a perfect infinitive: ``sollen ... getötet worden sein``."""
+    toks = sent.tokens
+    modal = [
+        i for i, t in enumerate(toks)
+        if not inside[i] and (t.lemma == "sollen" or t.text.lower() in ("soll", "sollen"))
+        and is_finite(t)
+    ]
+    if not modal:
+        return False
+    tail = [t for t in toks[modal[0] + 1 :] if t.text not in FINAL_PUNCT and t.text != ","]
+    for k in range(len(tail) - 1):
+        participle = tag(tail[k]) in ("VVPP", "VAPP") or tail[k].text.lower() == "worden"
+        if participle and tail[k + 1].text.lower() in ("haben", "sein"):
+            return True
+    return False
+
+
+def _with_final_punct(sent: Sentence, end: int) -> int:
+    if end < len(sent.tokens) and sent.tokens[end].text in FINAL_PUNCT:
+        return end + 1
+    return end
+
+
+def _attribution_content(
+    sent: Sentence, parts: list[Clause], cue: Cue, k: int, lexicon: CueLexicon
+) -> tuple[int, int, str, str] | None:
+    """*laut X*, *X zufolge*, *nach Angaben von X*: the rest of the sentence is the content.
+
+    The attribution phrase is cut off where it opens or closes the sentence; in the middle
+    (*Die Lage sei laut X ernst*) the whole sentence is the content.
+    """
+    toks = sent.tokens
+    n = len(toks)
+    clause = parts[k]
+    if cue.lemma == "zufolge":
+        np_span = noun_phrase_before(sent, cue.index, clause.start)
+        pp_start, pp_end = (np_span[0] if np_span else cue.index), cue.index + 1
+    else:
+        pp_start, pp_end = cue.index, cue.index + 1
+        while pp_end < clause.end and not is_finite(toks[pp_end]):
+            t = tag(toks[pp_end])
+            if t in ("$,", "$.", "KON") or (
+                pp_end > cue.index + 1 and t in ("VVPP", "VVINF", "ADV", "PTKNEG", "ADJD")
+            ):
+                break
+            pp_end += 1
+    if cue.lemma == "nach":
+        # only "nach Angaben / Ansicht / Informationen ... von X" attributes speech
+        head = [t for t in toks[cue.index + 1 : pp_end] if tag(t) == "NN"][:1]
+        if not head or lexicon.noun(head[0].lemma or head[0].text) is None:
+            return None
+    if pp_start <= clause.start + 1 and k == 0:
+        start, end = pp_end, n
+    elif pp_end >= clause.end - 1 and k == len(parts) - 1:
+        start, end = 0, pp_start
+    else:
+        start, end = 0, n
+    if not any(is_finite(t) for t in toks[start:end]):
+        return None
+    return start, end, "indirect", f"attribution_{cue.lemma}"
+
+
+def merge(doc: Document, direct: list[Candidate], reported: list[Candidate]) -> list[Quote]:
+    """Combine direct and reported candidates into non-overlapping quotes.
+
+    A direct quote inside a longer reported span makes that span ``mixed``; a reported span
+    that is (nearly) just a direct quote gives way to it, passing on its cue and speaker.
+    """
+    kept_direct: list[Candidate] = list(direct)
+    result: list[Candidate] = []
+    for cand in sorted(reported, key=lambda c: c.start):
+        inner = [d for d in kept_direct if d.start >= cand.start and d.end <= cand.end]
+        overlapping = [d for d in kept_direct if d.start < cand.end and d.end > cand.start]
+        if inner and len(inner) == len(overlapping):
+            extra = doc.text[cand.start : cand.end]
+            for d in inner:
+                extra = extra.replace(doc.text[d.start : d.end], "")
+            if len([w for w in extra.split() if any(ch.isalnum() for ch in w)]) >= 3:
+                for d in inner:
+                    kept_direct.remove(d)
+                cand.kind = "mixed"
+                cand.evidence.append("contains_direct_quote")
+                result.append(cand)
+            else:
+                for d in inner:
+                    d.cue = d.cue or cand.cue
+                    d.speaker = d.speaker or cand.speaker
+            continue
+        if overlapping:
+            # partial overlap: keep the direct quote, trim nothing, drop the weaker span
+            continue
+        result.append(cand)
+    result.extend(kept_direct)
+    result.sort(key=lambda c: c.start)
+    quotes: list[Quote] = []
+    last_end = -1
+    for cand in result:
+        if cand.start < last_end:
+            continue
+        last_end = cand.end
+        speaker = None
+        if cand.speaker is not None:
+            s, e = cand.speaker
+            speaker = Mention(s, e, doc.text[s:e])
+        quotes.append(
+            Quote(
+                start=cand.start,
+                end=cand.end,
+                text=doc.text[cand.start : cand.end],
+                kind=cand.kind,
+                cue=cand.cue.span() if cand.cue else None,
+                speaker=speaker,
+                evidence=cand.evidence,
+            )
+        )
+    _continue_speakers(doc, quotes)
+    return quotes
+
+
+def _continue_speakers(doc: Document, quotes: list[Quote]) -> None:
+    """A quote without a cue continues the speaker of the quote just before it."""
+    previous: Quote | None = None
+    for quote in quotes:
+        if quote.speaker is None and quote.cue is None and previous is not None:
+            gap = doc.text[previous.end : quote.start]
+            if gap.count("\n\n") <= 1 and previous.speaker is not None:
+                quote.speaker = previous.speaker
+                quote.evidence.append("continues_speaker")
+        previous = quote

@@ -1,0 +1,154 @@
+"""The command line: formats, exit codes and bad input (one-line errors, no tracebacks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from quotestance.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "seeds" / "000_fe90af5ba305cfe1.txt"
+GOOD = "Der Minister sagte: „Wir werden die Gespräche fortsetzen.“ Dann ging er.\n"
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines, "expected an error message"
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_jsonl_follows_the_interface(tmp_path, capsys):
+    f = tmp_path / "a.txt"
+    f.write_text(GOOD, encoding="utf-8")
+    code, out, _ = run(["annotate", "--format", "jsonl", str(f)], capsys)
+    assert code == 0
+    record = json.loads(out.splitlines()[0])
+    assert record["file"] == str(f)
+    (quote,) = record["quotes"]
+    assert quote["id"] == "q1" and quote["kind"] == "direct"
+    assert GOOD[quote["start"] : quote["end"]] == quote["text"]
+    assert quote["text"] == "„Wir werden die Gespräche fortsetzen.“"
+    assert quote["cue"]["text"] == "sagte"
+    for key in ("speaker", "addressee", "target", "stance", "stance_scores"):
+        assert key in quote
+
+
+def test_json_is_one_array_and_all_formats_run(tmp_path, capsys):
+    f = tmp_path / "a.txt"
+    f.write_text(GOOD, encoding="utf-8")
+    code, out, _ = run(["annotate", "--format", "json", str(f), str(f)], capsys)
+    assert code == 0
+    assert [r["file"] for r in json.loads(out)] == [str(f), str(f)]
+    for fmt in ("table", "tsv", "html"):
+        code, out, _ = run(["annotate", "--format", fmt, str(f)], capsys)
+        assert code == 0 and "Wir werden" in out
+
+
+def test_offsets_with_bom_and_crlf(tmp_path, capsys):
+    text = "Er sagte:\r\n„Das bleibt so.“\r\nEnde."
+    f = tmp_path / "crlf.txt"
+    f.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    code, out, _ = run(["annotate", "--format", "jsonl", str(f)], capsys)
+    assert code == 0
+    (quote,) = json.loads(out)["quotes"]
+    assert text[quote["start"] : quote["end"]] == "„Das bleibt so.“"
+
+
+def test_missing_file_is_reported_and_others_still_annotated(tmp_path, capsys):
+    f = tmp_path / "a.txt"
+    f.write_text(GOOD, encoding="utf-8")
+    code, out, err = run(
+        ["annotate", "--format", "jsonl", str(tmp_path / "nope.txt"), str(f)], capsys
+    )
+    assert code == 1
+    assert "nope.txt: no such file or directory" in one_line(err)
+    assert json.loads(out.splitlines()[-1])["quotes"]
+
+
+def test_binary_file_is_refused_in_a_batch(tmp_path, capsys):
+    (tmp_path / "a.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
+    code, out, err = run(["annotate", "--format", "jsonl", str(tmp_path)], capsys)
+    assert code == 1
+    assert "b.txt: binary file" in one_line(err)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records[0]["quotes"] and records[1]["error"].endswith("binary file, not text")
+
+
+def test_cp1252_is_decoded_with_a_warning(tmp_path, capsys):
+    f = tmp_path / "w.txt"
+    f.write_bytes("Er sagte: „Größe zählt nicht.“".encode("cp1252"))
+    code, out, err = run(["annotate", "--format", "jsonl", str(f)], capsys)
+    assert code == 0
+    assert "decoded as cp1252" in one_line(err)
+    assert json.loads(out)["quotes"][0]["text"] == "„Größe zählt nicht.“"
+
+
+def test_empty_file_and_text_without_quotes(tmp_path, capsys):
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    (tmp_path / "plain.txt").write_text("Das Wetter ist schön. Morgen regnet es.", "utf-8")
+    code, out, _ = run(["annotate", "--format", "jsonl", str(tmp_path)], capsys)
+    assert code == 0
+    assert [json.loads(line)["quotes"] for line in out.splitlines()] == [[], []]
+
+
+def test_directory_without_txt(tmp_path, capsys):
+    (tmp_path / "x.md").write_text("nothing", encoding="utf-8")
+    code, _, err = run(["annotate", str(tmp_path)], capsys)
+    assert code == 1
+    assert "directory has no .txt files" in one_line(err)
+
+
+def test_file_over_the_size_limit(tmp_path, capsys):
+    big = tmp_path / "big.txt"
+    big.write_text("Er sagte nichts. " * 70_000, encoding="utf-8")  # ~1.2 MB
+    code, _, err = run(["annotate", "--max-mb", "1", str(big)], capsys)
+    assert code == 1
+    assert "over the 1 MB limit" in one_line(err)
+
+
+def test_unbalanced_marks_do_not_swallow_the_document(tmp_path, capsys):
+    text = "Ein „einsames Zeichen am Anfang.\n\nDer Minister sagte: „Wir bleiben.“\n"
+    f = tmp_path / "u.txt"
+    f.write_text(text, encoding="utf-8")
+    code, out, _ = run(["annotate", "--format", "jsonl", str(f)], capsys)
+    assert code == 0
+    texts = [q["text"] for q in json.loads(out)["quotes"]]
+    assert texts == ["„Wir bleiben.“"]
+
+
+def test_stdin_and_classify_without_model():
+    proc = subprocess.run(
+        [sys.executable, "-m", "quotestance.cli", "annotate", "--format", "jsonl", "-"],
+        input=GOOD.encode("utf-8"),
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["file"] == "-"
+    proc = subprocess.run(
+        [sys.executable, "-m", "quotestance.cli", "classify", "-"],
+        input=b'{"text": "x"}\n',
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3
+    assert b"no stance model yet" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_unwritable_output(tmp_path, capsys):
+    code, _, err = run(["annotate", "-o", str(tmp_path / "no" / "dir" / "x"), str(SEED)], capsys)
+    assert code == 2
+    assert "cannot write" in one_line(err)
