@@ -114,4 +114,9 @@ def noun_phrase_before(sent: Sentence, index: int, floor: int) -> tuple[int, int
         start -= 1
     if start == index:
         return None
+    # "date 2016-09 Die USA": a determiner after a number or a lowercase word opens the phrase
+    for j in range(start + 1, index):
+        prev = sent.tokens[j - 1]
+        if tag(sent.tokens[j]) == "ART" and (tag(prev) == "CARD" or prev.text[:1].islower()):
+            start = j
     return start, index

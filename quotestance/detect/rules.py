@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from quotestance.detect.clauses import (
     FINAL_PUNCT,
+    NP_TAGS,
     QUOTE_MARKS,
     Clause,
     clause_of,
@@ -33,7 +34,7 @@ from quotestance.detect.clauses import (
     tag,
     trim_punct,
 )
-from quotestance.detect.lexicon import CueLexicon
+from quotestance.detect.lexicon import CueEntry, CueLexicon
 from quotestance.detect.marks import QuotedSpan, pair_marks
 from quotestance.document import Document, Mention, Quote, Sentence, Span, Token
 
@@ -177,6 +178,7 @@ class QuoteDetector:
         particles = {
             i: tok.text.lower() for i, tok in enumerate(toks) if tag(tok) == "PTKVZ"
         }
+        words = [tok.text.lower() for tok in toks]
         found: list[Cue] = []
         for i, tok in enumerate(toks):
             if inside[i]:
@@ -184,24 +186,34 @@ class QuoteDetector:
             t = tag(tok)
             lemma = tok.lemma or tok.text
             if t.startswith("VV") or (t.startswith("V") and lemma in ("heißen",)):
-                entry = None
-                if t.endswith("FIN"):
-                    # a separable particle later in the clause: "teilte ... mit"
-                    for j, particle in particles.items():
-                        if j > i:
-                            entry = self.lexicon.particle_verb(lemma, particle)
-                            if entry:
-                                break
-                entry = entry or self.lexicon.verb(lemma)
-                if entry is not None:
+                entry = self._verb_entry(lemma, [p for j, p in particles.items() if j > i])
+                if entry is not None and entry.trusted_for_news:
                     found.append(Cue(sent, i, entry.lemma, "verb"))
-            elif t == "NN" and self.lexicon.noun(lemma) is not None:
+                elif self.lexicon.speech_act_of(lemma, words) is not None:
+                    # a verb that names an act only with its noun: "eine Mitschuld geben"
+                    found.append(Cue(sent, i, lemma, "verb"))
+            elif t == "NN" and (noun := self.lexicon.noun(lemma)) and noun.trusted_for_news:
                 found.append(Cue(sent, i, lemma, "noun"))
             elif not t.startswith("V") and self.lexicon.preposition(tok.text.lower()):
                 found.append(Cue(sent, i, tok.text.lower(), "preposition"))
             elif tok.text.lower() in SO_CUE and i > 0 and toks[i - 1].text == ",":
                 found.append(Cue(sent, i, "so", "so"))
         return found
+
+    def _verb_entry(self, lemma: str, particles: list[str]) -> CueEntry | None:
+        """Look a verb up with the separable particles that follow it in its sentence.
+
+        Morphology may have joined the particle already (*sagte ... weiter* ->
+        *weitersagen*); then the particle verb is tried first and the base verb after it.
+        """
+        for particle in particles:
+            if lemma.startswith(particle) and len(lemma) > len(particle) + 2:
+                entry = self.lexicon.verb(lemma) or self.lexicon.verb(lemma[len(particle) :])
+            else:
+                entry = self.lexicon.particle_verb(lemma, particle)
+            if entry is not None:
+                return entry
+        return self.lexicon.verb(lemma)
 
     def _speaker_of_cue(self, cue: Cue) -> tuple[int, int] | None:
         """The subject noun phrase of a cue verb, or the noun phrase of a cue preposition."""
@@ -227,7 +239,7 @@ class QuoteDetector:
             if span is None:
                 after = noun_phrase_after(sent, i + 1, len(toks))
                 before = noun_phrase_before(sent, i, clause_start)
-                if before and before[0] == clause_start:
+                if before and all(tag(t) in NP_TAGS for t in toks[clause_start : before[0]]):
                     span = before  # "Der Kreml erklärte"
                 elif after:
                     span = after  # ", sagte Sprecher John Kirby"
@@ -275,15 +287,21 @@ class QuoteDetector:
         out: list[Candidate] = []
         for _, cue, content in options:
             start, end, kind, rule = content
+            if kind == "indirect":
+                end = _content_end(sent, start, end, inside, self._cues(sent, inside))
             start, end = trim_punct(sent, start, end)
             if end <= start:
                 continue
-            if kind in ("reported",):
+            speaker = self._speaker_of_cue(cue)
+            if kind == "reported":
                 end = _with_final_punct(sent, end)
+                if speaker and speaker[0] < cue.token.start:
+                    # the act is the whole clause from its subject on
+                    start = next(i for i, t in enumerate(toks) if t.start >= speaker[0])
             cand = Candidate(
                 toks[start].start, toks[end - 1].end, kind, cue=cue, evidence=[rule]
             )
-            cand.speaker = self._speaker_of_cue(cue)
+            cand.speaker = speaker
             if cand.speaker and cand.start <= cand.speaker[0] < cand.end and kind == "indirect":
                 continue  # the "content" holds the speaker: the rule misread the sentence
             out.append(cand)
@@ -484,6 +502,22 @@ def _content_start(sent: Sentence, prev_parts: list[Clause]) -> int:
     return start
 
 
+def _content_end(
+    sent: Sentence, start: int, end: int, inside: list[bool], cues: list[Cue]
+) -> int:
+    """Content stops at a colon or at a coordinated new cue (*und fügte hinzu: ...*)."""
+    toks = sent.tokens
+    cue_at = {c.index for c in cues if c.kind == "verb" and is_finite(c.token)}
+    for i in range(start + 1, end):
+        if inside[i]:
+            continue
+        if toks[i].text == ":":
+            return i
+        if i in cue_at and tag(toks[i - 1]) == "KON" and i - 1 > start:
+            return i - 1
+    return end
+
+
 def _passive(sent: Sentence, index: int) -> bool:
     """A cue used in the passive (*wird kritisiert*, *wird ihm vorgeworfen*) reports no act."""
     return any(
@@ -497,11 +531,16 @@ def _has_verb(clause: Clause, sent: Sentence) -> bool:
 
 
 def _has_zu_infinitive(clause: Clause, sent: Sentence) -> bool:
+    """*zu* + infinitive, or an infinitive with *zu* inside (*abzubrechen*, *auszusetzen*)."""
     toks = clause.tokens(sent)
-    return any(
-        tag(t) == "VVIZU" or (tag(t) == "PTKZU" and k + 1 < len(toks))
-        for k, t in enumerate(toks)
-    )
+    for k, t in enumerate(toks):
+        t_tag = tag(t)
+        if t_tag == "VVIZU" or (t_tag == "PTKZU" and k + 1 < len(toks)):
+            return True
+        word = t.text.lower()
+        if t_tag.startswith("VV") and word.endswith("en") and "zu" in word[2:-3]:
+            return True
+    return False
 
 
 def _reportative_sollen(sent: Sentence, inside: list[bool]) -> bool:

@@ -1,0 +1,197 @@
+"""Run an annotate function over the gold corpora and score it (``shared/spec/metrics.md``).
+
+Evaluation sets are named views of the corpora in ``corpora/split.py``: a reader plus a filter
+on document names (the dev split for SpkAtt news, everything for the out-of-domain sets). A
+plain „…“ regex runs beside the system so every report carries a measured floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from quotestance.corpora.base import AnnotatedDocument
+from quotestance.corpora.spkatt import iter_spkatt
+from quotestance.corpora.split import corpus_path, is_dev
+from quotestance.document import Document, Quote
+from quotestance.evaluation.metrics import Scorer
+from quotestance.evaluation.report import summary_lines, write_report
+from quotestance.pipeline import AnnotateFn
+
+Reader = Callable[[Path], Iterator[AnnotatedDocument]]
+
+
+def _iter_redewiedergabe(directory: Path) -> Iterator[AnnotatedDocument]:
+    """Imported on use, so the other sets never depend on this reader."""
+    from quotestance.corpora.redewiedergabe import iter_redewiedergabe
+
+    return iter_redewiedergabe(directory)
+
+
+def _everything(name: str) -> bool:
+    return True
+
+
+def _not_dev(name: str) -> bool:
+    return not is_dev(name)
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A corpus (key of ``CORPUS_DIRS``), how to read it, which documents to keep."""
+
+    corpus: str
+    read: Reader
+    keep: Callable[[str], bool]
+    description: str
+
+
+EVAL_SETS: dict[str, EvalSet] = {
+    "spkatt-news-dev": EvalSet(
+        "spkatt-news",
+        partial(iter_spkatt, corpus="spkatt-news"),
+        is_dev,
+        "SpkAtt news (Wikinews, GermEval 2023 task 2), our dev split of train (148 articles)",
+    ),
+    "spkatt-news-train": EvalSet(
+        "spkatt-news",
+        partial(iter_spkatt, corpus="spkatt-news"),
+        _not_dev,
+        "SpkAtt news, our train split (rules were tuned here: optimistic)",
+    ),
+    "spkatt-gepade": EvalSet(
+        "spkatt-gepade",
+        partial(iter_spkatt, corpus="spkatt-gepade"),
+        _everything,
+        "SpkAtt GePaDe (Bundestag speeches, GermEval 2023 task 1), all of train; parliament",
+    ),
+    "redewiedergabe": EvalSet(
+        "redewiedergabe",
+        _iter_redewiedergabe,
+        _everything,
+        "Redewiedergabe main (1840-1919 fiction and non-fiction); gold includes thought and "
+        "writing representation, so precision and speech-only recall are not comparable",
+    ),
+}
+DEFAULT_SETS = list(EVAL_SETS)
+
+
+def iter_eval_set(name: str, limit: int | None = None) -> Iterator[AnnotatedDocument]:
+    """The documents of an evaluation set, in file order, at most ``limit`` of them."""
+    spec = EVAL_SETS[name]
+    docs = (doc for doc in spec.read(corpus_path(spec.corpus)) if spec.keep(doc.name))
+    return islice(docs, limit)
+
+
+_LOW_HIGH_QUOTE = re.compile(r"„([^„“]+)“")
+
+
+def regex_annotate(doc: Document) -> Document:
+    """The floor: every „…“ span is a direct quote (no cue, no speaker)."""
+    for match in _LOW_HIGH_QUOTE.finditer(doc.text):
+        start, end = match.span(1)
+        doc.quotes.append(Quote(start, end, doc.text[start:end], kind="direct"))
+    doc.number_quotes()
+    return doc
+
+
+def evaluate(
+    annotate: AnnotateFn,
+    corpora: list[str],
+    limit: int | None = None,
+    stance_gold: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Metrics per evaluation set plus timing (seconds inside ``annotate``, characters).
+
+    A set whose reader cannot be imported yet is reported as ``{"skipped": reason}``.
+    """
+    results: dict[str, Any] = {}
+    started = time.perf_counter()
+    for name in corpora:
+        scorer = Scorer(stance_gold=stance_gold)
+        seconds = 0.0
+        chars = 0
+        try:
+            docs = iter_eval_set(name, limit)  # the reader is called (and imported) here
+        except ImportError as exc:
+            results[name] = {"skipped": f"reader not available: {exc}"}
+            continue
+        for gold in docs:
+            t0 = time.perf_counter()
+            pred = annotate(gold.to_document())
+            seconds += time.perf_counter() - t0
+            chars += len(gold.text)
+            scorer.add(gold, pred)
+        result = scorer.result()
+        result["description"] = EVAL_SETS[name].description
+        result["timing"] = {
+            "annotate_seconds": seconds,
+            "characters": chars,
+            "chars_per_second": chars / seconds if seconds else None,
+        }
+        results[name] = result
+    return {"corpora": results, "seconds": time.perf_counter() - started, "limit": limit}
+
+
+def load_system(name: str) -> AnnotateFn:
+    """``regex`` (the baseline) or ``rules`` (the project pipeline, imported on use)."""
+    if name == "regex":
+        return regex_annotate
+    from quotestance.pipeline import Pipeline
+
+    return Pipeline.default()
+
+
+def read_stance_gold(path: Path) -> dict[str, str]:
+    """A ``--stance-gold`` JSONL file (objects with ``id`` and ``stance``) as id -> label."""
+    with open(path, encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return {row["id"]: row["stance"] for row in rows}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quotestance evaluate",
+        description="Score quotestance on the gold corpora; writes evaluation.md and metrics.json.",
+    )
+    parser.add_argument("--corpora", nargs="+", choices=list(EVAL_SETS), default=DEFAULT_SETS)
+    parser.add_argument("--limit", type=int, default=None, help="at most N documents per set")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder")
+    parser.add_argument("--system", choices=["rules", "regex"], default="rules")
+    parser.add_argument("--stance-gold", type=Path, default=None, help="JSONL: id, stance")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the regex baseline beside the system"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Evaluate the chosen system (and the regex baseline), print a summary, write the report."""
+    args = build_parser().parse_args(argv)
+    try:
+        system = load_system(args.system)
+    except ImportError as exc:
+        print(f"quotestance evaluate: cannot load system {args.system!r}: {exc}", file=sys.stderr)
+        return 2
+    stance_gold = read_stance_gold(args.stance_gold) if args.stance_gold else None
+    systems: dict[str, AnnotateFn] = {args.system: system}
+    if args.system != "regex" and not args.no_baseline:
+        systems["regex"] = regex_annotate
+    results = {
+        name: evaluate(annotate, args.corpora, args.limit, stance_gold)
+        for name, annotate in systems.items()
+    }
+    markdown, metrics = write_report(results, args.out)
+    for line in summary_lines(results):
+        print(line)
+    print(f"wrote {markdown} and {metrics}")
+    return 0
