@@ -265,6 +265,14 @@ class QuoteDetector:
             if not cands:
                 cand = self._free_indirect(sent, parts, inside, cues, previous_had_quote)
                 if cand is not None:
+                    last = found[-1] if found else None
+                    if last is not None and _continues(doc, last, cand):
+                        # one free indirect passage over consecutive sentences
+                        last.end = cand.end
+                        last.kind = "mixed" if "mixed" in (last.kind, cand.kind) else last.kind
+                        last.evidence.append("next_sentence")
+                        previous_had_quote = True
+                        continue
                     cands = [cand]
             found.extend(cands)
             quoted_here = any(q.start < sent.end and q.end > sent.start for q in outer)
@@ -302,7 +310,12 @@ class QuoteDetector:
                 toks[start].start, toks[end - 1].end, kind, cue=cue, evidence=[rule]
             )
             cand.speaker = speaker
-            if cand.speaker and cand.start <= cand.speaker[0] < cand.end and kind == "indirect":
+            if (
+                cand.speaker
+                and cand.start <= cand.speaker[0] < cand.end
+                and kind == "indirect"
+                and not rule.startswith("attribution_")
+            ):
                 continue  # the "content" holds the speaker: the rule misread the sentence
             out.append(cand)
             break  # one content per sentence from cues; the first matching cue wins
@@ -450,6 +463,24 @@ def _short_quote_verdict(words: list[str], cue: Cue | None, before: str) -> str 
     return None
 
 
+def _is_cue_noun(lexicon: CueLexicon, lemma: str) -> bool:
+    """A cue noun, or a compound ending in one (*Fernsehbericht*, *Militärangaben*)."""
+    if lexicon.noun(lemma) is not None:
+        return True
+    for k in range(2, len(lemma) - 4):
+        if lexicon.noun(lemma[k:].capitalize()) is not None:
+            return True
+    return False
+
+
+def _continues(doc: Document, last: Candidate, cand: Candidate) -> bool:
+    """``cand`` directly follows a free indirect passage ``last`` in the same paragraph."""
+    if last.kind not in ("free_indirect", "mixed") or last.cue is not None:
+        return False
+    gap = doc.text[last.end : cand.start]
+    return "\n\n" not in gap and len(gap.strip()) <= 2
+
+
 def _priority(rule: str) -> int:
     return next((k for k, prefix in enumerate(RULE_PRIORITY) if rule.startswith(prefix)), 99)
 
@@ -593,7 +624,7 @@ def _attribution_content(
     if cue.lemma == "nach":
         # only "nach Angaben / Ansicht / Informationen ... von X" attributes speech
         head = [t for t in toks[cue.index + 1 : pp_end] if tag(t) == "NN"][:1]
-        if not head or lexicon.noun(head[0].lemma or head[0].text) is None:
+        if not head or not _is_cue_noun(lexicon, head[0].lemma or head[0].text):
             return None
     if pp_start <= clause.start + 1 and k == 0:
         start, end = pp_end, n
