@@ -112,6 +112,18 @@ def pair_marks(text: str) -> tuple[list[QuotedSpan], list[int]]:
         if ch not in _ALL_MARKS or (ch in "’'" and _is_apostrophe(text, i)):
             i += 1
             continue
+        if ch == '"' and _spaced(text, i):
+            # ' " ' with spaces on both sides (tokenised text): alternate open and close
+            if stack and stack[-1][0] == '"':
+                mark, offset, paras = stack.pop()
+                spans.append(QuotedSpan(offset, i + 1, mark, len(stack), paras))
+            elif stack and stack[-1][0] == "„":
+                mark, offset, paras = stack.pop()
+                spans.append(QuotedSpan(offset, i + 1, mark, len(stack), paras))
+            else:
+                stack.append((ch, i, 1))
+            i += 1
+            continue
         if stack and ch in _PAIRS[stack[-1][0]] and _closes(text, i, stack[-1][0]):
             mark, offset, paras = stack.pop()
             spans.append(QuotedSpan(offset, i + 1, mark, len(stack), paras))
@@ -129,6 +141,12 @@ def pair_marks(text: str) -> tuple[list[QuotedSpan], list[int]]:
     stray.extend(o for _, o, _ in stack)
     spans.sort(key=lambda s: (s.start, -s.end))
     return spans, sorted(stray)
+
+
+def _spaced(text: str, i: int) -> bool:
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    return before.isspace() and after.isspace()
 
 
 def _closing_guard(stack: list[tuple[str, int, int]]) -> str:

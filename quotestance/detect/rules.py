@@ -56,6 +56,8 @@ W_WORDS = {"wer", "was", "wann", "warum", "wieso", "weshalb", "welche", "welcher
            "welchen", "wem", "wen", "wohin", "woher", "inwieweit", "inwiefern", "wieviel",
            "wieviele"}
 SO_CUE = {"so"}
+# SpkAtt-news cue count from which a verb may introduce indicative content
+STRONG_CUE_COUNT = 5
 # when several cues of a sentence yield content, the first rule family here wins
 RULE_PRIORITY = ("cue_after_", "cue_dass_", "noun_", "attribution_", "cue_v2_", "cue_zu_",
                  "cue_colon_", "speech_")
@@ -70,6 +72,13 @@ class Cue:
     lemma: str
     kind: str  # verb | noun | preposition | so
     speech_act: str | None = None
+    news_count: int = 0  # how often SpkAtt news annotated the lemma as a cue
+
+    @property
+    def says(self) -> bool:
+        """A verb of saying proper, frequent enough in news to introduce plain indicative
+        content (*sagte, die Lage ist ernst*); rarer cues need a Konjunktiv in the content."""
+        return self.news_count >= STRONG_CUE_COUNT
 
     @property
     def token(self) -> Token:
@@ -131,6 +140,17 @@ class QuoteDetector:
         statement_like = len(words) > SHORT_QUOTE_WORDS or any(
             ch in inner for ch in ".!?"
         )
+        if statement_like and not any(ch in inner for ch in ".!?:;") and not _has_verb_between(
+            doc, span.inner_start, span.inner_end
+        ):
+            prev = before.split()[-2:]
+            introduced = bool(prev) and (
+                prev[-1].lower() in INTRODUCERS
+                or (len(prev) == 2 and prev[0].lower() == "als" and prev[1].lower() in ARTICLES)
+            )
+            if not introduced and (words[0][:1].isupper() or cue is None):
+                return None  # a verbless capitalised phrase: a title or name ("„Bau der ...“")
+            evidence.append("verbless_phrase")
         if not statement_like:
             verdict = _short_quote_verdict(words, cue, before)
             if verdict is None:
@@ -188,7 +208,7 @@ class QuoteDetector:
             if t.startswith("VV") or (t.startswith("V") and lemma in ("heißen",)):
                 entry = self._verb_entry(lemma, [p for j, p in particles.items() if j > i])
                 if entry is not None and entry.trusted_for_news:
-                    found.append(Cue(sent, i, entry.lemma, "verb"))
+                    found.append(Cue(sent, i, entry.lemma, "verb", news_count=entry.counts[0]))
                 elif self.lexicon.speech_act_of(lemma, words) is not None:
                     # a verb that names an act only with its noun: "eine Mitschuld geben"
                     found.append(Cue(sent, i, lemma, "verb"))
@@ -374,21 +394,26 @@ class QuoteDetector:
             cue_ends_clause or not is_subordinate(nxt, sent)
         ):
             fins = finite_verbs(nxt, sent, inside)
-            opens_subordinate = tag(toks[nxt.start]) in ("KOUS", "PWS", "PWAV", "KOKOM", "KON")
+            opens_subordinate = tag(toks[nxt.start]) in (
+                "KOUS", "PWS", "PWAV", "KOKOM", "KON"
+            ) or (toks[nxt.start].text.lower() == "so" and _opens_with(sent, nxt, {"so"}))
+            subjunctive = any(toks[i].mood in ("subj1", "subj2") for i in fins)
             # (C) "X sagte, Y sei ...": a verb-second clause after the cue's clause
             if (
                 fins
                 and not opens_subordinate
-                and (any(toks[i].mood in ("subj1", "subj2") for i in fins) or cue_ends_clause)
+                and (subjunctive or (cue_ends_clause and cue.says))
                 and toks[clause.end - 1].text != ":"
             ):
                 return nxt.start, n, "indirect", "cue_v2_clause"
             # (D) "X drohte, ... abzubrechen": a zu-infinitive clause
             if not fins and _has_zu_infinitive(nxt, sent):
                 return nxt.start, nxt.end, "indirect", "cue_zu_infinitive"
-        # (E) "X sagte: ..." without quotation marks
+        # (E) "X sagte: Y sei ..." without quotation marks
         if clause.end < n and toks[clause.end].text == ":" and k + 1 < len(parts):
-            return parts[k + 1].start, n, "indirect", "cue_colon"
+            after = parts[k + 1]
+            if any(toks[i].mood in ("subj1", "subj2") for i in finite_verbs(after, sent, inside)):
+                return after.start, n, "indirect", "cue_colon"
         # (F) a speech act named by its verb, no content clause
         act = self.lexicon.speech_act_of(cue.lemma, [t.text.lower() for t in toks])
         if act is not None and finite_cue and not _passive(sent, cue.index):
@@ -435,27 +460,27 @@ class QuoteDetector:
 FUNCTION_WORDS = {"der", "die", "das", "des", "dem", "den", "und", "oder", "of", "the", "de",
                   "la", "le", "von", "für", "im", "in", "am", "an", "zu", "zur", "zum", "and",
                   "ohne", "gegen", "mit", "über", "auf", "bei", "nach", "aus", "vom"}
+ARTICLES = {"der", "die", "das", "den", "dem", "des"}
 INTRODUCERS = {"ein", "eine", "einen", "einem", "einer", "eines", "als", "von", "vor"}
 
 
 def _short_quote_verdict(words: list[str], cue: Cue | None, before: str) -> str | None:
     """Keep a short quoted phrase only when it reads as someone's wording, not a name.
 
-    Evaluative phrases (*„aus der Luft gegriffen“*, *„völlig unrealistisch“*) contain a
-    lowercase content word; names and titles (*„Hamburger Abendblatt“*, *„SAR 71“*) are
-    capitalised throughout. A single capitalised noun counts only after *ein(e)* or *als*
-    with a verb cue in the sentence (*nannte den Bericht eine „Zeitungsente“*).
+    Evaluative phrases (*„aus der Luft gegriffen“*, *„völlig unrealistisch“*) start with a
+    lowercase word; names and titles (*„Hamburger Abendblatt“*, *„SAR 71“*) are
+    start with a capital. A capitalised phrase counts only after *ein(e)* or *als* with a
+    verb cue in the sentence (*nannte den Bericht eine „Zeitungsente“*).
     """
     content = [w.strip(".,;:!?()[]") for w in words]
     content = [w for w in content if w and w.lower() not in FUNCTION_WORDS]
-    if any(w[0].islower() for w in content if w[0].isalpha()):
-        return "short_lowercase_phrase"
-    if any(ch.isdigit() for w in content for ch in w):
+    if not content or any(ch.isdigit() for w in content for ch in w):
         return None
+    if content[0][0].islower() and words[0][0].islower():
+        return "short_lowercase_phrase"
     previous = before.split()[-1:] or [""]
     if (
-        len(content) == 1
-        and cue is not None
+        cue is not None
         and cue.kind == "verb"
         and previous[0].lower() in INTRODUCERS
     ):
@@ -483,6 +508,20 @@ def _continues(doc: Document, last: Candidate, cand: Candidate) -> bool:
 
 def _priority(rule: str) -> int:
     return next((k for k, prefix in enumerate(RULE_PRIORITY) if rule.startswith(prefix)), 99)
+
+
+def _has_verb_between(doc: Document, start: int, end: int) -> bool:
+    """Whether any token tagged as a verb lies in ``[start, end)`` (quotes may cross sentences)."""
+    first = doc.sentence_at(start)
+    if first is None:
+        return False
+    for sent in doc.sentences[first.index :]:
+        if sent.start >= end:
+            break
+        for tok in sent.tokens:
+            if start <= tok.start < end and tag(tok).startswith("V"):
+                return True
+    return False
 
 
 def _inside_marks(sent: Sentence, span: QuotedSpan) -> list[bool]:
@@ -621,12 +660,19 @@ def _attribution_content(
             ):
                 break
             pp_end += 1
-    if cue.lemma == "nach":
+    if cue.lemma in ("nach", "gemäß"):
         # only "nach Angaben / Ansicht / Informationen ... von X" attributes speech
         head = [t for t in toks[cue.index + 1 : pp_end] if tag(t) == "NN"][:1]
         if not head or not _is_cue_noun(lexicon, head[0].lemma or head[0].text):
             return None
-    if pp_start <= clause.start + 1 and k == 0:
+    elif cue.lemma == "laut" and (
+        cue.index + 1 >= n or tag(toks[cue.index + 1]) not in NP_TAGS | {"APPRART", "ADJA"}
+    ):
+        return None  # "Vorwürfe wurden laut": the adjective, not the preposition
+    if is_subordinate(clause, sent):
+        # "..., das nach Angaben eines Sprechers nicht abgeschlossen werden konnte"
+        start, end = clause.start, clause.end
+    elif pp_start <= clause.start + 1 and k == 0:
         start, end = pp_end, n
     elif pp_end >= clause.end - 1 and k == len(parts) - 1:
         start, end = 0, pp_start
