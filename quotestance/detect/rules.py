@@ -477,6 +477,8 @@ def _short_quote_verdict(words: list[str], cue: Cue | None, before: str) -> str 
     if not content or any(ch.isdigit() for w in content for ch in w):
         return None
     if content[0][0].islower() and words[0][0].islower():
+        if len(words) == 1 and (cue is None or cue.kind != "verb"):
+            return None  # one lowercase word with no verb to govern it: a scare quote
         return "short_lowercase_phrase"
     previous = before.split()[-1:] or [""]
     if (
