@@ -129,9 +129,7 @@ class Writer:
         if fmt == "json":
             out.write("[")
         elif fmt == "tsv":
-            out.write(
-                "file\tid\tkind\tstart\tend\tcue\tspeaker\tstance\ttext\n"
-            )
+            out.write("file\tid\tkind\tstart\tend\tcue\tspeaker\tstance\ttext\n")
         elif fmt == "html":
             out.write(_HTML_HEAD)
 
@@ -176,14 +174,18 @@ class Writer:
     def _write_table(self, record: dict, _doc: Document | None) -> None:
         quotes = record["quotes"]
         self.out.write(f"{record['file']}: {len(quotes)} quote(s)\n")
+        if quotes:
+            self.out.write(
+                f"  {'id':>4} {'kind':<13} {'cue':<12} {'speaker':<26} {'stance':<11} quote\n"
+            )
         for q in quotes:
             cue = (q["cue"] or {}).get("text", "-")
             speaker = (q["speaker"] or {}).get("text", "-")
             stance = q.get("stance") or "-"
-            text = _shorten(q["text"], 110)
+            text = _shorten(q["text"], 90)
             self.out.write(
-                f"  {q['id']:>4} {q['kind']:<13} cue={cue!s:<14} speaker={speaker!s:<22} "
-                f"stance={stance:<11} {text}\n"
+                f"  {q['id']:>4} {q['kind']:<13} {_shorten(cue, 12):<12} "
+                f"{_shorten(speaker, 26):<26} {stance:<11} {text}\n"
             )
 
     def _write_html(self, record: dict, doc: Document | None) -> None:

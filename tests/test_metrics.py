@@ -14,8 +14,24 @@ from quotestance.evaluation.metrics import Scorer, TokenIndex, score, stance_key
 from quotestance.evaluation.report import render_markdown
 
 #          0        1       2    3      4        5        6    7    8      9         10      11
-TOKENS = ["Merkel", "sagte", ",", "sie", "komme", "morgen", ".", "„", "Wir", "helfen", "gern", "“",
-          ",", "betonte", "Scholz", "."]
+TOKENS = [
+    "Merkel",
+    "sagte",
+    ",",
+    "sie",
+    "komme",
+    "morgen",
+    ".",
+    "„",
+    "Wir",
+    "helfen",
+    "gern",
+    "“",
+    ",",
+    "betonte",
+    "Scholz",
+    ".",
+]
 #          12   13         14        15
 
 
@@ -47,7 +63,10 @@ def quote(
 ) -> Quote:
     start, end = span_of(gold, *message)
     return Quote(
-        start, end, gold.text[start:end], kind,
+        start,
+        end,
+        gold.text[start:end],
+        kind,
         cue=Span.of(gold.text, *span_of(gold, *cue)) if cue else None,
         speaker=Mention(*span_of(gold, *speaker), "") if speaker else None,
         stance=stance,
@@ -198,8 +217,19 @@ def test_regex_baseline_and_report_render() -> None:
     assert [q.text for q in pred.quotes] == ["Wir helfen gern"]
     result = score([(gold, pred)])
     assert result["quote"]["precision"] == 1.0 and result["quote"]["recall"] == 0.5
-    run_result = {"corpora": {"toy": {**result, "description": "toy", "timing": {
-        "annotate_seconds": 0.0, "characters": len(gold.text), "chars_per_second": None}}}}
+    run_result = {
+        "corpora": {
+            "toy": {
+                **result,
+                "description": "toy",
+                "timing": {
+                    "annotate_seconds": 0.0,
+                    "characters": len(gold.text),
+                    "chars_per_second": None,
+                },
+            }
+        }
+    }
     markdown = render_markdown({"regex": run_result})
     assert "| regex | 1 | 2 | 1 | 1.000 | 0.500 |" in markdown
     assert "Published anchors" in markdown
@@ -223,13 +253,27 @@ def test_agrees_with_the_reference_scorer_on_hand_built_predictions() -> None:
     ]
     ours = run(gold, *quotes)
     ref_doc = {
-        "name": gold.name, "text": gold.text, "spans": gold.token_spans,
-        "gold": [{"Message": sorted(g.message), "Source": sorted(g.source), "Cue": sorted(g.cue),
-                  "Form": g.form, "_index": i} for i, g in enumerate(gold.gold)],
+        "name": gold.name,
+        "text": gold.text,
+        "spans": gold.token_spans,
+        "gold": [
+            {
+                "Message": sorted(g.message),
+                "Source": sorted(g.source),
+                "Cue": sorted(g.cue),
+                "Form": g.form,
+                "_index": i,
+            }
+            for i, g in enumerate(gold.gold)
+        ],
     }
     ref_pred = [
-        {"start": q.start, "end": q.end, "speaker": q.speaker and q.speaker.to_dict(),
-         "cue": q.cue and q.cue.to_dict()}
+        {
+            "start": q.start,
+            "end": q.end,
+            "speaker": q.speaker and q.speaker.to_dict(),
+            "cue": q.cue and q.cue.to_dict(),
+        }
         for q in quotes
     ]
     theirs = reference.score([ref_doc], [ref_pred])

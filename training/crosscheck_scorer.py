@@ -43,10 +43,14 @@ def document_from_jsonl(obj: dict[str, Any], text: str) -> Document:
         cue, speaker = q.get("cue"), q.get("speaker")
         quotes.append(
             Quote(
-                q["start"], q["end"], q.get("text", ""), q.get("kind", ""),
+                q["start"],
+                q["end"],
+                q.get("text", ""),
+                q.get("kind", ""),
                 cue=Span(cue["start"], cue["end"], cue.get("text", "")) if cue else None,
                 speaker=Mention(speaker["start"], speaker["end"], speaker.get("text", ""))
-                if speaker else None,
+                if speaker
+                else None,
                 stance=q.get("stance"),
             )
         )
@@ -60,7 +64,9 @@ def annotate_with_command(cmd: list[str], docs: list[AnnotatedDocument]) -> list
             (Path(tmp) / f"d{i:04d}.txt").write_text(doc.text, encoding="utf-8")
         proc = subprocess.run(
             [*cmd, "annotate", "--format", "jsonl", tmp],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     if proc.returncode != 0:
         sys.exit(f"annotate failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
@@ -85,7 +91,9 @@ def run_reference(scorer: Path, corpus_dir: Path, names: list[str], cmd: str) ->
         out = Path(tmp) / "reference.json"
         proc = subprocess.run(
             [sys.executable, str(scorer), str(articles), "--cmd", cmd, "--json", str(out)],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if proc.returncode != 0 or not out.exists():
             sys.exit(f"reference scorer failed: {proc.stderr.strip()[-300:]}")

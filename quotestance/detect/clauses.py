@@ -15,8 +15,21 @@ CLAUSE_BREAKS = {",", ";", ":", "–", "—", "-"}
 FINAL_PUNCT = {".", "!", "?", "…"}
 QUOTE_MARKS = set("„“”‚‘’»«\"'")
 SUBORDINATORS = {"KOUS", "PRELS", "PRELAT", "PWS", "PWAV", "PWAT", "KOKOM", "KOUI"}
-NP_TAGS = {"ART", "ADJA", "NN", "NE", "PPER", "PIS", "PDS", "CARD", "PPOSAT", "PIAT", "TRUNC",
-           "FM", "PDAT"}
+NP_TAGS = {
+    "ART",
+    "ADJA",
+    "NN",
+    "NE",
+    "PPER",
+    "PIS",
+    "PDS",
+    "CARD",
+    "PPOSAT",
+    "PIAT",
+    "TRUNC",
+    "FM",
+    "PDAT",
+}
 
 
 def tag(tok: Token) -> str:
@@ -80,16 +93,23 @@ def is_subordinate(clause: Clause, sent: Sentence) -> bool:
 
 def finite_verbs(clause: Clause, sent: Sentence, inside_quote: list[bool]) -> list[int]:
     return [
-        i for i in range(clause.start, clause.end)
+        i
+        for i in range(clause.start, clause.end)
         if is_finite(sent.tokens[i]) and not inside_quote[i]
     ]
 
 
 def trim_punct(sent: Sentence, start: int, end: int) -> tuple[int, int]:
     """Shrink token range ``[start, end)`` past leading/trailing punctuation (not quote marks)."""
-    while start < end and is_punct(sent.tokens[start]) and sent.tokens[start].text not in QUOTE_MARKS:
+    while (
+        start < end and is_punct(sent.tokens[start]) and sent.tokens[start].text not in QUOTE_MARKS
+    ):
         start += 1
-    while end > start and is_punct(sent.tokens[end - 1]) and sent.tokens[end - 1].text not in QUOTE_MARKS:
+    while (
+        end > start
+        and is_punct(sent.tokens[end - 1])
+        and sent.tokens[end - 1].text not in QUOTE_MARKS
+    ):
         end -= 1
     return start, end
 

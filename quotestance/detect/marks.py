@@ -101,7 +101,7 @@ def pair_marks(text: str) -> tuple[list[QuotedSpan], list[int]]:
             while j < n and text[j].isspace():
                 j += 1
             if stack:
-                if j < n and text[j] in "„»«‚\"“" and text[j] != _closing_guard(stack):
+                if j < n and text[j] in '„»«‚"“' and text[j] != _closing_guard(stack):
                     stack = [(m, o, p + 1) for m, o, p in stack]
                     i = j + 1  # the reopening mark is consumed
                     continue
@@ -114,10 +114,7 @@ def pair_marks(text: str) -> tuple[list[QuotedSpan], list[int]]:
             continue
         if ch == '"' and _spaced(text, i):
             # ' " ' with spaces on both sides (tokenised text): alternate open and close
-            if stack and stack[-1][0] == '"':
-                mark, offset, paras = stack.pop()
-                spans.append(QuotedSpan(offset, i + 1, mark, len(stack), paras))
-            elif stack and stack[-1][0] == "„":
+            if (stack and stack[-1][0] == '"') or (stack and stack[-1][0] == "„"):
                 mark, offset, paras = stack.pop()
                 spans.append(QuotedSpan(offset, i + 1, mark, len(stack), paras))
             else:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from quotestance.detect.clauses import (
     FINAL_PUNCT,
     NP_TAGS,
-    QUOTE_MARKS,
     Clause,
     clause_of,
     clauses,
@@ -42,25 +41,96 @@ from quotestance.document import Document, Mention, Quote, Sentence, Span, Token
 SHORT_QUOTE_WORDS = 3
 # nouns that announce a title, name or slogan in quotation marks, not a statement
 TITLE_NOUNS = {
-    "Film", "Buch", "Roman", "Titel", "Motto", "Slogan", "Zeitung", "Magazin", "Sendung",
-    "Song", "Lied", "Album", "Aktion", "Operation", "Projekt", "Programm", "Kampagne", "Serie",
-    "Stück", "Schlagzeile", "Schlagwort", "Begriff", "Wort", "Name", "Spitzname", "Bezeichnung",
-    "Studie", "Bericht", "Gesetz", "Initiative", "Bündnis", "Verein", "Gruppe", "Partei",
-    "Ausstellung", "Show", "Festival", "Preis", "Marke", "Modell", "Spiel", "Website", "Blog",
+    "Film",
+    "Buch",
+    "Roman",
+    "Titel",
+    "Motto",
+    "Slogan",
+    "Zeitung",
+    "Magazin",
+    "Sendung",
+    "Song",
+    "Lied",
+    "Album",
+    "Aktion",
+    "Operation",
+    "Projekt",
+    "Programm",
+    "Kampagne",
+    "Serie",
+    "Stück",
+    "Schlagzeile",
+    "Schlagwort",
+    "Begriff",
+    "Wort",
+    "Name",
+    "Spitzname",
+    "Bezeichnung",
+    "Studie",
+    "Bericht",
+    "Gesetz",
+    "Initiative",
+    "Bündnis",
+    "Verein",
+    "Gruppe",
+    "Partei",
+    "Ausstellung",
+    "Show",
+    "Festival",
+    "Preis",
+    "Marke",
+    "Modell",
+    "Spiel",
+    "Website",
+    "Blog",
 }
-TITLE_WORDS = {"namens", "genannt", "sogenannte", "sogenannten", "sogenannter", "so genannte",
-               "so genannten", "Titel"}
+TITLE_WORDS = {
+    "namens",
+    "genannt",
+    "sogenannte",
+    "sogenannten",
+    "sogenannter",
+    "so genannte",
+    "so genannten",
+    "Titel",
+}
 COMPLEMENTISERS = {"dass", "daß", "ob"}
 # w-words that open an embedded question after a cue (not relative wobei/womit/wo)
-W_WORDS = {"wer", "was", "wann", "warum", "wieso", "weshalb", "welche", "welcher", "welches",
-           "welchen", "wem", "wen", "wohin", "woher", "inwieweit", "inwiefern", "wieviel",
-           "wieviele"}
+W_WORDS = {
+    "wer",
+    "was",
+    "wann",
+    "warum",
+    "wieso",
+    "weshalb",
+    "welche",
+    "welcher",
+    "welches",
+    "welchen",
+    "wem",
+    "wen",
+    "wohin",
+    "woher",
+    "inwieweit",
+    "inwiefern",
+    "wieviel",
+    "wieviele",
+}
 SO_CUE = {"so"}
 # SpkAtt-news cue count from which a verb may introduce indicative content
 STRONG_CUE_COUNT = 5
 # when several cues of a sentence yield content, the first rule family here wins
-RULE_PRIORITY = ("cue_after_", "cue_dass_", "noun_", "attribution_", "cue_v2_", "cue_zu_",
-                 "cue_colon_", "speech_")
+RULE_PRIORITY = (
+    "cue_after_",
+    "cue_dass_",
+    "noun_",
+    "attribution_",
+    "cue_v2_",
+    "cue_zu_",
+    "cue_colon_",
+    "speech_",
+)
 
 
 @dataclass
@@ -137,11 +207,11 @@ class QuoteDetector:
         before = doc.text[max(0, span.start - 40) : span.start]
         if _title_before(before):
             return None
-        statement_like = len(words) > SHORT_QUOTE_WORDS or any(
-            ch in inner for ch in ".!?"
-        )
-        if statement_like and not any(ch in inner for ch in ".!?:;") and not _has_verb_between(
-            doc, span.inner_start, span.inner_end
+        statement_like = len(words) > SHORT_QUOTE_WORDS or any(ch in inner for ch in ".!?")
+        if (
+            statement_like
+            and not any(ch in inner for ch in ".!?:;")
+            and not _has_verb_between(doc, span.inner_start, span.inner_end)
         ):
             prev = before.split()[-2:]
             introduced = bool(prev) and (
@@ -195,9 +265,7 @@ class QuoteDetector:
     def _cues(self, sent: Sentence, inside: list[bool]) -> list[Cue]:
         """Cue words of a sentence outside quotation marks, in order."""
         toks = sent.tokens
-        particles = {
-            i: tok.text.lower() for i, tok in enumerate(toks) if tag(tok) == "PTKVZ"
-        }
+        particles = {i: tok.text.lower() for i, tok in enumerate(toks) if tag(tok) == "PTKVZ"}
         words = [tok.text.lower() for tok in toks]
         found: list[Cue] = []
         for i, tok in enumerate(toks):
@@ -326,9 +394,7 @@ class QuoteDetector:
                 if speaker and speaker[0] < cue.token.start:
                     # the act is the whole clause from its subject on
                     start = next(i for i, t in enumerate(toks) if t.start >= speaker[0])
-            cand = Candidate(
-                toks[start].start, toks[end - 1].end, kind, cue=cue, evidence=[rule]
-            )
+            cand = Candidate(toks[start].start, toks[end - 1].end, kind, cue=cue, evidence=[rule])
             cand.speaker = speaker
             if (
                 cand.speaker
@@ -353,14 +419,20 @@ class QuoteDetector:
         # the clause after the cue's clause, skipping appositions without a verb
         # ("meldete der Sender, Radio Vatikan, dass ...")
         j = k + 1
-        while j < len(parts) - 1 and not _has_verb(parts[j], sent) and parts[j].end - parts[j].start <= 4:
+        while (
+            j < len(parts) - 1
+            and not _has_verb(parts[j], sent)
+            and parts[j].end - parts[j].start <= 4
+        ):
             j += 1
         nxt = parts[j] if j < len(parts) else None
         if cue.kind == "noun":
             if nxt is not None and _opens_with(sent, nxt, COMPLEMENTISERS):
                 return nxt.start, n, "indirect", "noun_dass_clause"
-            if nxt is not None and not finite_verbs(nxt, sent, inside) and _has_zu_infinitive(
-                nxt, sent
+            if (
+                nxt is not None
+                and not finite_verbs(nxt, sent, inside)
+                and _has_zu_infinitive(nxt, sent)
             ):
                 return nxt.start, nxt.end, "indirect", "noun_zu_infinitive"
             return None
@@ -380,8 +452,10 @@ class QuoteDetector:
             content_start = _content_start(sent, parts[:k])
             content_end = parts[k - 1].end
             main_clauses = [
-                c for c in parts[:k]
-                if c.start >= content_start and not is_subordinate(c, sent)
+                c
+                for c in parts[:k]
+                if c.start >= content_start
+                and not is_subordinate(c, sent)
                 and finite_verbs(c, sent, inside)
             ]
             if main_clauses or any(inside[content_start:content_end]):
@@ -390,13 +464,15 @@ class QuoteDetector:
         if k == 0 and opener == "wie" and finite_cue and nxt is not None:
             return nxt.start, n, "indirect", "cue_after_wie_clause"
         cue_ends_clause = cue.index >= clause.end - 3
-        if nxt is not None and not is_finite(toks[nxt.start]) and (
-            cue_ends_clause or not is_subordinate(nxt, sent)
+        if (
+            nxt is not None
+            and not is_finite(toks[nxt.start])
+            and (cue_ends_clause or not is_subordinate(nxt, sent))
         ):
             fins = finite_verbs(nxt, sent, inside)
-            opens_subordinate = tag(toks[nxt.start]) in (
-                "KOUS", "PWS", "PWAV", "KOKOM", "KON"
-            ) or (toks[nxt.start].text.lower() == "so" and _opens_with(sent, nxt, {"so"}))
+            opens_subordinate = tag(toks[nxt.start]) in ("KOUS", "PWS", "PWAV", "KOKOM", "KON") or (
+                toks[nxt.start].text.lower() == "so" and _opens_with(sent, nxt, {"so"})
+            )
             subjunctive = any(toks[i].mood in ("subj1", "subj2") for i in fins)
             # (C) "X sagte, Y sei ...": a verb-second clause after the cue's clause
             if (
@@ -457,9 +533,40 @@ class QuoteDetector:
 # ---------------------------------------------------------------- helpers
 
 
-FUNCTION_WORDS = {"der", "die", "das", "des", "dem", "den", "und", "oder", "of", "the", "de",
-                  "la", "le", "von", "für", "im", "in", "am", "an", "zu", "zur", "zum", "and",
-                  "ohne", "gegen", "mit", "über", "auf", "bei", "nach", "aus", "vom"}
+FUNCTION_WORDS = {
+    "der",
+    "die",
+    "das",
+    "des",
+    "dem",
+    "den",
+    "und",
+    "oder",
+    "of",
+    "the",
+    "de",
+    "la",
+    "le",
+    "von",
+    "für",
+    "im",
+    "in",
+    "am",
+    "an",
+    "zu",
+    "zur",
+    "zum",
+    "and",
+    "ohne",
+    "gegen",
+    "mit",
+    "über",
+    "auf",
+    "bei",
+    "nach",
+    "aus",
+    "vom",
+}
 ARTICLES = {"der", "die", "das", "den", "dem", "des"}
 INTRODUCERS = {"ein", "eine", "einen", "einem", "einer", "eines", "als", "von", "vor"}
 
@@ -481,11 +588,7 @@ def _short_quote_verdict(words: list[str], cue: Cue | None, before: str) -> str 
             return None  # one lowercase word with no verb to govern it: a scare quote
         return "short_lowercase_phrase"
     previous = before.split()[-1:] or [""]
-    if (
-        cue is not None
-        and cue.kind == "verb"
-        and previous[0].lower() in INTRODUCERS
-    ):
+    if cue is not None and cue.kind == "verb" and previous[0].lower() in INTRODUCERS:
         return "short_noun_with_cue"
     return None
 
@@ -494,10 +597,7 @@ def _is_cue_noun(lexicon: CueLexicon, lemma: str) -> bool:
     """A cue noun, or a compound ending in one (*Fernsehbericht*, *Militärangaben*)."""
     if lexicon.noun(lemma) is not None:
         return True
-    for k in range(2, len(lemma) - 4):
-        if lexicon.noun(lemma[k:].capitalize()) is not None:
-            return True
-    return False
+    return any(lexicon.noun(lemma[k:].capitalize()) is not None for k in range(2, len(lemma) - 4))
 
 
 def _continues(doc: Document, last: Candidate, cand: Candidate) -> bool:
@@ -546,8 +646,10 @@ def _title_before(before: str) -> bool:
     if not words:
         return False
     last = words[-1].strip(",;:()")
-    return last in TITLE_NOUNS or last in TITLE_WORDS or (
-        len(words) > 1 and f"{words[-2]} {last}" in TITLE_WORDS
+    return (
+        last in TITLE_NOUNS
+        or last in TITLE_WORDS
+        or (len(words) > 1 and f"{words[-2]} {last}" in TITLE_WORDS)
     )
 
 
@@ -574,9 +676,7 @@ def _content_start(sent: Sentence, prev_parts: list[Clause]) -> int:
     return start
 
 
-def _content_end(
-    sent: Sentence, start: int, end: int, inside: list[bool], cues: list[Cue]
-) -> int:
+def _content_end(sent: Sentence, start: int, end: int, inside: list[bool], cues: list[Cue]) -> int:
     """Content stops at a colon or at a coordinated new cue (*und fügte hinzu: ...*)."""
     toks = sent.tokens
     cue_at = {c.index for c in cues if c.kind == "verb" and is_finite(c.token)}
@@ -619,8 +719,10 @@ def _reportative_sollen(sent: Sentence, inside: list[bool]) -> bool:
     """*soll(en)* with a perfect infinitive: ``sollen ... getötet worden sein``."""
     toks = sent.tokens
     modal = [
-        i for i, t in enumerate(toks)
-        if not inside[i] and (t.lemma == "sollen" or t.text.lower() in ("soll", "sollen"))
+        i
+        for i, t in enumerate(toks)
+        if not inside[i]
+        and (t.lemma == "sollen" or t.text.lower() in ("soll", "sollen"))
         and is_finite(t)
     ]
     if not modal:

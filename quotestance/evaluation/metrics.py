@@ -233,7 +233,10 @@ class Scorer:
         def figure(correct: str, pred: str, found: str, gold: str) -> dict[str, Any]:
             return {
                 **prf(c[correct], c[pred], c[found], c[gold]),
-                "correct": c[correct], "predicted": c[pred], "found": c[found], "gold": c[gold],
+                "correct": c[correct],
+                "predicted": c[pred],
+                "found": c[found],
+                "gold": c[gold],
             }
 
         out: dict[str, Any] = {

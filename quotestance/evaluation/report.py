@@ -15,22 +15,62 @@ from typing import Any
 # Published figures, each under its own metric and split, to place ours beside; none of them
 # is measured by our metric, so they orient rather than rank.
 ANCHORS: list[dict[str, Any]] = [
-    {"system": "QUiTE rule baseline", "data": "SpkAtt news dev (official split)",
-     "figure": "Message F1", "value": 0.488, "metric": "GermEval 2023 official (token overlap)"},
-    {"system": "QUiTE rule baseline", "data": "SpkAtt news dev (official split)",
-     "figure": "Source F1", "value": 0.349, "metric": "GermEval 2023 official (token overlap)"},
-    {"system": "Redewiedergabe tagger", "data": "Redewiedergabe (KONVENS 2020 split)",
-     "figure": "direct token F1", "value": 0.85, "metric": "token F1, their split"},
-    {"system": "Redewiedergabe tagger", "data": "Redewiedergabe (KONVENS 2020 split)",
-     "figure": "indirect token F1", "value": 0.76, "metric": "token F1, their split"},
-    {"system": "Redewiedergabe tagger", "data": "Redewiedergabe (KONVENS 2020 split)",
-     "figure": "reported token F1", "value": 0.60, "metric": "token F1, their split"},
-    {"system": "Redewiedergabe tagger", "data": "Redewiedergabe (KONVENS 2020 split)",
-     "figure": "free indirect token F1", "value": 0.59, "metric": "token F1, their split"},
-    {"system": "GBERT-large", "data": "SpkAtt parliament (GePaDe) test",
-     "figure": "cue F1", "value": 0.893, "metric": "GermEval 2023 official"},
-    {"system": "GBERT-large", "data": "SpkAtt parliament (GePaDe) test",
-     "figure": "roles F1", "value": 0.821, "metric": "GermEval 2023 official"},
+    {
+        "system": "QUiTE rule baseline",
+        "data": "SpkAtt news dev (official split)",
+        "figure": "Message F1",
+        "value": 0.488,
+        "metric": "GermEval 2023 official (token overlap)",
+    },
+    {
+        "system": "QUiTE rule baseline",
+        "data": "SpkAtt news dev (official split)",
+        "figure": "Source F1",
+        "value": 0.349,
+        "metric": "GermEval 2023 official (token overlap)",
+    },
+    {
+        "system": "Redewiedergabe tagger",
+        "data": "Redewiedergabe (KONVENS 2020 split)",
+        "figure": "direct token F1",
+        "value": 0.85,
+        "metric": "token F1, their split",
+    },
+    {
+        "system": "Redewiedergabe tagger",
+        "data": "Redewiedergabe (KONVENS 2020 split)",
+        "figure": "indirect token F1",
+        "value": 0.76,
+        "metric": "token F1, their split",
+    },
+    {
+        "system": "Redewiedergabe tagger",
+        "data": "Redewiedergabe (KONVENS 2020 split)",
+        "figure": "reported token F1",
+        "value": 0.60,
+        "metric": "token F1, their split",
+    },
+    {
+        "system": "Redewiedergabe tagger",
+        "data": "Redewiedergabe (KONVENS 2020 split)",
+        "figure": "free indirect token F1",
+        "value": 0.59,
+        "metric": "token F1, their split",
+    },
+    {
+        "system": "GBERT-large",
+        "data": "SpkAtt parliament (GePaDe) test",
+        "figure": "cue F1",
+        "value": 0.893,
+        "metric": "GermEval 2023 official",
+    },
+    {
+        "system": "GBERT-large",
+        "data": "SpkAtt parliament (GePaDe) test",
+        "figure": "roles F1",
+        "value": 0.821,
+        "metric": "GermEval 2023 official",
+    },
 ]
 
 FORMS = ("Direct", "Indirect", "Reported", "FreeIndirect", "IndirectFreeIndirect")
@@ -71,19 +111,42 @@ def _main_row(system: str, r: Mapping[str, Any]) -> list[str]:
     q, t, c, j = r["quote"], r["message_token"], r["cue"], r["joint"]
     spk = r["speaker_accuracy"]
     return [
-        system, str(r["documents"]), str(r["gold_quotes"]), str(r["predicted_quotes"]),
-        _num(q["precision"]), _num(q["recall"]), _ci(q),
-        _num(t["precision"]), _num(t["recall"]), _ci(t),
-        _num(c["precision"]), _num(c["recall"]), _num(c["f1"]),
-        f"{_num(spk['accuracy'])} (n={spk['n']})", _num(j["f1"]),
+        system,
+        str(r["documents"]),
+        str(r["gold_quotes"]),
+        str(r["predicted_quotes"]),
+        _num(q["precision"]),
+        _num(q["recall"]),
+        _ci(q),
+        _num(t["precision"]),
+        _num(t["recall"]),
+        _ci(t),
+        _num(c["precision"]),
+        _num(c["recall"]),
+        _num(c["f1"]),
+        f"{_num(spk['accuracy'])} (n={spk['n']})",
+        _num(j["f1"]),
         f"{r['timing']['annotate_seconds']:.1f}",
     ]
 
 
 MAIN_HEADER = [
-    "system", "docs", "gold", "pred", "quote P", "quote R", "quote F1 [95% CI]",
-    "msg tok P", "msg tok R", "msg tok F1 [95% CI]", "cue P", "cue R", "cue F1",
-    "speaker acc", "joint F1", "annotate s",
+    "system",
+    "docs",
+    "gold",
+    "pred",
+    "quote P",
+    "quote R",
+    "quote F1 [95% CI]",
+    "msg tok P",
+    "msg tok R",
+    "msg tok F1 [95% CI]",
+    "cue P",
+    "cue R",
+    "cue F1",
+    "speaker acc",
+    "joint F1",
+    "annotate s",
 ]
 
 

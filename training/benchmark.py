@@ -1,0 +1,95 @@
+"""Speed and memory of the annotation pipeline on the SpkAtt-news articles.
+
+Declared input: ``shared/data/spkatt-news/train/task2`` (700 articles, text rebuilt as in
+metrics.md). Output: a table on stdout and ``reports/benchmark.json``.
+
+    .venv/bin/python training/benchmark.py [--limit N] [--repeat R] [--out reports/]
+
+Measures, after one warm-up article (model and lexicon loads are reported separately):
+articles/s, characters/s and quotes/s for the whole pipeline, time per stage, and peak
+resident memory of the process. Runs on one core (torch/BLAS threads are pinned to 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+from quotestance.corpora.spkatt import iter_spkatt
+from quotestance.corpora.split import corpus_path
+from quotestance.document import Document
+from quotestance.pipeline import Pipeline
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(limit: int | None, repeat: int) -> dict:
+    t0 = time.perf_counter()
+    pipeline = Pipeline.default()
+    pipeline.annotate("Er sagte: „Wir fangen an.“")  # warm-up: lazy loads happen here
+    load_s = time.perf_counter() - t0
+
+    texts = [d.text for d in iter_spkatt(corpus_path("spkatt-news"))]
+    if limit:
+        texts = texts[:limit]
+    stage_s = dict.fromkeys(pipeline.names, 0.0)
+    quotes = 0
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for i, text in enumerate(texts):
+            doc = Document(text=text, name=str(i))
+            for stage in pipeline.stages:
+                t = time.perf_counter()
+                doc = stage(doc)
+                stage_s[stage.name] += time.perf_counter() - t
+            doc.number_quotes()
+            quotes += len(doc.quotes)
+    total = time.perf_counter() - start
+    n = len(texts) * repeat
+    chars = sum(len(t) for t in texts) * repeat
+    return {
+        "articles": n,
+        "seconds": round(total, 3),
+        "articles_per_s": round(n / total, 1),
+        "chars_per_s": round(chars / total),
+        "quotes_per_s": round(quotes / total, 1),
+        "quotes": quotes,
+        "load_seconds": round(load_s, 2),
+        "stage_ms_per_article": {k: round(v * 1000 / n, 3) for k, v in stage_s.items()},
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (run on 1)",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=None, help="first N articles only")
+    parser.add_argument("--repeat", type=int, default=1, help="passes over the articles")
+    parser.add_argument("--out", type=Path, default=Path("reports"))
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    result = run(args.limit, args.repeat)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmark.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"rule pipeline on {result['articles']} SpkAtt-news articles, one core")
+    for key, value in result.items():
+        print(f"  {key:22} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
