@@ -95,9 +95,9 @@ def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str
             data = sys.stdin.buffer.read(max_bytes + 1)
         else:
             if source.path.stat().st_size > max_bytes:
-                size_mb = source.path.stat().st_size / 1e6
+                size_mib = source.path.stat().st_size / 2**20
                 raise InputError(
-                    f"{source.name}: {size_mb:.1f} MB is over the {max_bytes / 1e6:.0f} MB "
+                    f"{source.name}: {size_mib:.1f} MiB is over the {max_bytes / 2**20:g} MiB "
                     "limit (raise it with --max-mb, or split the file)"
                 )
             data = source.path.read_bytes()
@@ -108,7 +108,7 @@ def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str
     except OSError as err:
         raise InputError(f"{source.name}: cannot read ({err.strerror or err})") from None
     if len(data) > max_bytes:
-        raise InputError(f"{source.name}: input over the {max_bytes / 1e6:.0f} MB limit")
+        raise InputError(f"{source.name}: input over the {max_bytes / 2**20:g} MiB limit")
     return decode(data, source.name)
 
 

@@ -116,7 +116,7 @@ def test_file_over_the_size_limit(tmp_path, capsys):
     big.write_text("Er sagte nichts. " * 70_000, encoding="utf-8")  # ~1.2 MB
     code, _, err = run(["annotate", "--max-mb", "1", str(big)], capsys)
     assert code == 1
-    assert "over the 1 MB limit" in one_line(err)
+    assert "MiB is over the 1 MiB limit" in one_line(err)
 
 
 def test_unbalanced_marks_do_not_swallow_the_document(tmp_path, capsys):
@@ -152,3 +152,25 @@ def test_unwritable_output(tmp_path, capsys):
     code, _, err = run(["annotate", "-o", str(tmp_path / "no" / "dir" / "x"), str(SEED)], capsys)
     assert code == 2
     assert "cannot write" in one_line(err)
+
+
+def test_50_mb_file_is_refused_by_default_and_the_batch_goes_on(tmp_path, capsys):
+    big = tmp_path / "a_big.txt"
+    with open(big, "wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # sparse: cheap to make, 50 MB as far as stat knows
+    (tmp_path / "b_good.txt").write_text(GOOD, encoding="utf-8")
+    code, out, err = run(["annotate", "--format", "jsonl", str(tmp_path)], capsys)
+    assert code == 1
+    assert "a_big.txt: 50.0 MiB is over the 20 MiB limit" in one_line(err)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert "error" in records[0] and records[1]["quotes"]
+
+
+def test_mixed_line_endings_keep_offsets(tmp_path, capsys):
+    text = "Titel\r\n\r\nEr sagte:\n„Wir bleiben hier.“\r\nDann ging er.\rEnde.\n"
+    f = tmp_path / "mixed.txt"
+    f.write_bytes(text.encode("utf-8"))
+    code, out, _ = run(["annotate", "--format", "jsonl", str(f)], capsys)
+    assert code == 0
+    (quote,) = json.loads(out)["quotes"]
+    assert text[quote["start"] : quote["end"]] == "„Wir bleiben hier.“"

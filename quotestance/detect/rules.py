@@ -248,7 +248,8 @@ class QuoteDetector:
             after = [c for c in candidates if c.token.start >= span.end]
             if after:
                 return min(after, key=lambda c: c.token.start)
-            return max(candidates, key=lambda c: c.token.start)
+            verbs = [c for c in candidates if c.kind == "verb"] or candidates
+            return max(verbs, key=lambda c: c.token.start)
         # "Er sagte:" at the end of the previous sentence
         prev_index = first.index - 1
         before = doc.text[max(0, span.start - 3) : span.start].strip()
