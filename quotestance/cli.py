@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     ann.add_argument("--format", choices=FORMATS, default="table")
     ann.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     ann.add_argument(
+        "--detector",
+        choices=("auto", "rules", "tagger", "hybrid"),
+        default="auto",
+        help="quote detector (default: hybrid where the tagger is installed, else rules)",
+    )
+    ann.add_argument(
         "--max-mb",
         type=float,
         default=DEFAULT_MAX_BYTES / 1024 / 1024,
@@ -64,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 def annotate(args: argparse.Namespace, out: TextIO) -> int:
     from quotestance.pipeline import Pipeline
 
-    pipeline = Pipeline.default()
+    try:
+        pipeline = Pipeline.default(detector=args.detector)
+    except (ImportError, FileNotFoundError) as err:
+        _fail(f"cannot load the {args.detector} detector: {err}")
+        return EXIT_MISSING
     writer = Writer(out, args.format)
     failures = 0
     max_bytes = int(args.max_mb * 1024 * 1024)

@@ -26,13 +26,35 @@ class Pipeline:
         self.stages = list(stages)
 
     @classmethod
-    def default(cls) -> Pipeline:
-        """The rule-based pipeline: text layer, verb mood, quote detection."""
+    def default(cls, detector: str = "auto") -> Pipeline:
+        """Text layer, verb mood, quote detection.
+
+        ``detector``: ``rules``, ``tagger`` (the learned tagger alone), ``hybrid`` (both,
+        combined) or ``auto`` — hybrid where the tagger's weights and the ml extra are
+        installed, rules otherwise.
+        """
         from quotestance.detect.rules import QuoteDetector
         from quotestance.morphology import MoodAnalyser
         from quotestance.text import TextSegmenter
 
-        return cls([TextSegmenter(), MoodAnalyser(), QuoteDetector()])
+        if detector == "auto":
+            detector = "hybrid" if tagger_available() else "rules"
+        stages: list[Stage] = [TextSegmenter(), MoodAnalyser()]
+        if detector == "rules":
+            stages.append(QuoteDetector())
+        elif detector in ("tagger", "hybrid"):
+            from quotestance.detect.tagger import QuoteTagger
+
+            tagger = QuoteTagger()
+            if detector == "tagger":
+                stages.append(tagger)
+            else:
+                from quotestance.detect.hybrid import HybridQuoteDetector
+
+                stages.append(HybridQuoteDetector(QuoteDetector(), tagger))
+        else:
+            raise ValueError(f"unknown detector {detector!r}: rules, tagger, hybrid or auto")
+        return cls(stages)
 
     @property
     def names(self) -> list[str]:
@@ -53,3 +75,14 @@ class Pipeline:
 
 
 AnnotateFn = Callable[[Document], Document]
+
+
+def tagger_available() -> bool:
+    """Whether the learned tagger can run here: its weights are shipped and torch is installed."""
+    import importlib.util
+
+    from quotestance.detect.tagger_files import tagger_weights_present
+
+    return tagger_weights_present() and all(
+        importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "peft")
+    )

@@ -180,15 +180,18 @@ class QuoteDetector:
         self.lexicon = lexicon or CueLexicon.load()
 
     def __call__(self, doc: Document) -> Document:
+        doc.quotes.extend(self.detect(doc))
+        return doc
+
+    def detect(self, doc: Document) -> list[Quote]:
+        """The quotes the rules find in a segmented, morphologically analysed document."""
         spans, stray = pair_marks(doc.text)
         if stray:
             doc.warnings.append(f"{len(stray)} unpaired quotation mark(s) ignored")
         outer = [s for s in spans if s.depth == 0]
         direct = [c for c in (self._direct(doc, s) for s in outer) if c is not None]
         reported = self._reported(doc, outer)
-        quotes = merge(doc, direct, reported)
-        doc.quotes.extend(quotes)
-        return doc
+        return merge(doc, direct, reported)
 
     # ------------------------------------------------------------ direct speech
 

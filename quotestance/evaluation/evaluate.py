@@ -142,13 +142,17 @@ def evaluate(
     return {"corpora": results, "seconds": time.perf_counter() - started, "limit": limit}
 
 
+SYSTEMS = ("rules", "tagger", "hybrid", "regex")
+
+
 def load_system(name: str) -> AnnotateFn:
-    """``regex`` (the baseline) or ``rules`` (the project pipeline, imported on use)."""
+    """``regex`` (the baseline), or the pipeline with the ``rules``, ``tagger`` or ``hybrid``
+    detector (imported on use)."""
     if name == "regex":
         return regex_annotate
     from quotestance.pipeline import Pipeline
 
-    return Pipeline.default()
+    return Pipeline.default(detector=name)
 
 
 def read_stance_gold(path: Path) -> dict[str, str]:
@@ -166,7 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--corpora", nargs="+", choices=list(EVAL_SETS), default=DEFAULT_SETS)
     parser.add_argument("--limit", type=int, default=None, help="at most N documents per set")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder")
-    parser.add_argument("--system", choices=["rules", "regex"], default="rules")
+    parser.add_argument(
+        "--system",
+        nargs="+",
+        choices=SYSTEMS,
+        default=["rules"],
+        help="one or more detectors, scored side by side",
+    )
     parser.add_argument("--stance-gold", type=Path, default=None, help="JSONL: id, stance")
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the regex baseline beside the system"
@@ -177,14 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Evaluate the chosen system (and the regex baseline), print a summary, write the report."""
     args = build_parser().parse_args(argv)
-    try:
-        system = load_system(args.system)
-    except ImportError as exc:
-        print(f"quotestance evaluate: cannot load system {args.system!r}: {exc}", file=sys.stderr)
-        return 2
+    systems: dict[str, AnnotateFn] = {}
+    for name in args.system:
+        try:
+            systems[name] = load_system(name)
+        except (ImportError, FileNotFoundError) as exc:
+            print(f"quotestance evaluate: cannot load system {name!r}: {exc}", file=sys.stderr)
+            return 2
     stance_gold = read_stance_gold(args.stance_gold) if args.stance_gold else None
-    systems: dict[str, AnnotateFn] = {args.system: system}
-    if args.system != "regex" and not args.no_baseline:
+    if "regex" not in systems and not args.no_baseline:
         systems["regex"] = regex_annotate
     results = {
         name: evaluate(annotate, args.corpora, args.limit, stance_gold)

@@ -1,0 +1,288 @@
+"""The learned quote tagger: a transformer encoder with one BIO head per role.
+
+``TaggerModel`` puts a LayerNorm and four linear heads (message with form, cue, source,
+addressee) on any Hugging Face encoder. e5's output vectors are small (spread about 0.1),
+and a fresh head on them learns too slowly without the normalisation (base-model.md).
+
+What ships is small: LoRA adapter weights of the encoder plus the heads, in one safetensors
+file with a JSON config naming the base encoder (``data/tagger/``). At load the adapter is
+merged into the base weights, so inference costs the same as the plain encoder.
+
+``QuoteTagger`` is the inference side: document -> word tags -> character spans -> quotes,
+with cues and speakers linked to the nearest message by sentence distance.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from quotestance.detect.labels import IGNORE, KIND_OF_FORM, ROLES, TAGS, tags_to_spans
+from quotestance.detect.tagger_files import CONFIG_FILE, DEFAULT_TAGGER_DIR, WEIGHTS_FILE
+from quotestance.document import Document, Mention, Quote, Span
+
+ROLE_WEIGHTS = {"message": 1.0, "cue": 1.0, "source": 1.0, "addressee": 0.5}
+
+
+@dataclass
+class TaggerConfig:
+    """Everything needed to rebuild the tagger around its base encoder."""
+
+    base_model: str | None = None  # None: the embedded e5 (quotestance.backbone)
+    max_len: int = 256
+    stride: int = 192
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    lora_targets: tuple[str, ...] = ("query", "key", "value", "dense")
+    dropout: float = 0.1
+    tags: dict[str, list[str]] = field(
+        default_factory=lambda: {role: list(TAGS[role]) for role in ROLES}
+    )
+    training: dict[str, Any] = field(default_factory=dict)  # provenance: data, command, time
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> TaggerConfig:
+        data = json.loads(text)
+        data["lora_targets"] = tuple(data.get("lora_targets", ()))
+        return cls(**data)
+
+
+class TaggerModel(nn.Module):
+    """Encoder + LayerNorm + one linear head per role."""
+
+    def __init__(self, encoder: nn.Module, hidden_size: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.norm = nn.LayerNorm(hidden_size)
+        self.dropout = nn.Dropout(dropout)
+        self.heads = nn.ModuleDict(
+            {role: nn.Linear(hidden_size, len(TAGS[role])) for role in ROLES}
+        )
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        labels: dict[str, torch.Tensor] | None = None,
+    ) -> dict[str, Any]:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+        hidden = self.dropout(self.norm(hidden.float()))
+        logits = {role: head(hidden) for role, head in self.heads.items()}
+        out: dict[str, Any] = {"logits": logits}
+        if labels is not None:
+            loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
+            losses = {
+                role: loss_fn(logits[role].reshape(-1, logits[role].shape[-1]), labels[role].reshape(-1))
+                for role in ROLES
+                if role in labels and bool((labels[role] != IGNORE).any())
+            }
+            out["losses"] = {role: loss.detach() for role, loss in losses.items()}
+            out["loss"] = sum(ROLE_WEIGHTS[role] * loss for role, loss in losses.items())
+        return out
+
+    def head_state(self) -> dict[str, torch.Tensor]:
+        """The weights trained from scratch (LayerNorm and heads), for saving beside the adapter."""
+        state = {f"norm.{k}": v for k, v in self.norm.state_dict().items()}
+        for role, head in self.heads.items():
+            state.update({f"heads.{role}.{k}": v for k, v in head.state_dict().items()})
+        return state
+
+
+def add_lora(encoder: nn.Module, config: TaggerConfig) -> nn.Module:
+    """Wrap the encoder with LoRA adapters (peft); only adapters (and heads) are trained."""
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.lora_targets),
+        bias="none",
+    )
+    return get_peft_model(encoder, lora)
+
+
+def save_tagger(model: TaggerModel, config: TaggerConfig, directory: Path) -> Path:
+    """Adapter + heads as one safetensors file, the config as JSON."""
+    from peft import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {f"adapter.{k}": v for k, v in get_peft_model_state_dict(model.encoder).items()}
+    state.update(model.head_state())
+    save_file({k: v.detach().contiguous().to(torch.float32) for k, v in state.items()},
+              str(directory / WEIGHTS_FILE))
+    (directory / CONFIG_FILE).write_text(config.to_json() + "\n", encoding="utf-8")
+    return directory
+
+
+def load_tagger(directory: Path | None = None, merge: bool = True) -> tuple[TaggerModel, Any, TaggerConfig]:
+    """Rebuild a saved tagger: base encoder (from quotestance.backbone), adapter, heads."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    from quotestance.backbone import load_backbone
+
+    directory = Path(directory or DEFAULT_TAGGER_DIR)
+    if not (directory / WEIGHTS_FILE).is_file():
+        raise FileNotFoundError(f"no tagger weights in {directory} (train one: training/train_tagger.py)")
+    config = TaggerConfig.from_json((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+    encoder, tokenizer = load_backbone(config.base_model)
+    encoder = add_lora(encoder, config)
+    state = load_file(str(directory / WEIGHTS_FILE))
+    adapter = {k.removeprefix("adapter."): v for k, v in state.items() if k.startswith("adapter.")}
+    set_peft_model_state_dict(encoder, adapter)
+    if merge:
+        encoder = encoder.merge_and_unload()
+    model = TaggerModel(encoder, encoder.config.hidden_size, config.dropout)
+    heads = {k: v for k, v in state.items() if not k.startswith("adapter.")}
+    missing = model.load_state_dict(heads, strict=False)
+    if any(not k.startswith("encoder.") for k in missing.missing_keys):
+        raise ValueError(f"{directory / WEIGHTS_FILE}: missing head weights {missing.missing_keys}")
+    model.eval()
+    return model, tokenizer, config
+
+
+# ---------------------------------------------------------------- inference
+
+
+def _sentence_index(starts: list[int], offset: int) -> int:
+    return int(np.searchsorted(starts, offset, side="right")) - 1
+
+
+def spans_to_quotes(
+    doc: Document,
+    role_spans: dict[str, list[tuple[int, int, str]]],
+) -> list[Quote]:
+    """Quotes from tagged spans: each message gets the nearest cue and source by sentence.
+
+    A cue or source counts for a message when it lies in the message's sentences or the one
+    before or after, outside the message; the closest in characters wins. A message with no
+    source nearby continues the speaker of the previous quote.
+    """
+    starts = [s.start for s in doc.sentences]
+
+    def sentence_range(start: int, end: int) -> tuple[int, int]:
+        return _sentence_index(starts, start), _sentence_index(starts, max(start, end - 1))
+
+    def nearest(spans: list[tuple[int, int, str]], start: int, end: int) -> Span | None:
+        first, last = sentence_range(start, end)
+        best, best_gap = None, None
+        for s, e, _ in spans:
+            if s < end and e > start:
+                continue  # inside the message: a nested quote's role, not this one's
+            sf, sl = sentence_range(s, e)
+            if sl < first - 1 or sf > last + 1:
+                continue
+            gap = s - end if s >= end else start - e
+            if best_gap is None or gap < best_gap:
+                best, best_gap = Span(s, e, doc.text[s:e]), gap
+        return best
+
+    quotes: list[Quote] = []
+    previous_speaker: Mention | None = None
+    for start, end, form in sorted(role_spans.get("message", [])):
+        cue = nearest(role_spans.get("cue", []), start, end)
+        source = nearest(role_spans.get("source", []), start, end)
+        addressee = nearest(role_spans.get("addressee", []), start, end)
+        evidence = ["tagger"]
+        speaker = Mention(source.start, source.end, source.text) if source else None
+        if speaker is None and cue is None and previous_speaker is not None:
+            speaker = previous_speaker
+            evidence.append("continues_speaker")
+        text = doc.text[start:end]
+        kind = KIND_OF_FORM.get(form, "indirect")
+        if kind != "direct" and any(ch in text for ch in "„“”»«\""):
+            kind = "mixed"
+        quotes.append(
+            Quote(
+                start=start,
+                end=end,
+                text=text,
+                kind=kind,
+                cue=cue,
+                speaker=speaker,
+                addressee=Mention(addressee.start, addressee.end, addressee.text)
+                if addressee
+                else None,
+                evidence=evidence,
+            )
+        )
+        previous_speaker = speaker or previous_speaker
+    return quotes
+
+
+class QuoteTagger:
+    """Tags documents with a trained ``TaggerModel``: one model load per process."""
+
+    name = "tagger"
+
+    def __init__(
+        self,
+        directory: Path | None = None,
+        batch_size: int = 16,
+        bf16: bool = True,
+        threads: int | None = None,
+    ) -> None:
+        if threads:
+            torch.set_num_threads(threads)
+        self.model, self.tokenizer, self.config = load_tagger(directory)
+        self.batch_size = batch_size
+        self.bf16 = bf16
+        from quotestance.backbone import text_prefix
+
+        self.prefix = text_prefix(self.config.base_model)
+
+    def word_tags(self, doc: Document) -> tuple[list[tuple[int, int]], dict[str, np.ndarray]]:
+        """Each word's tag id per role."""
+        from quotestance.detect.windows import (
+            collate,
+            document_words,
+            make_windows,
+            merge_window_predictions,
+        )
+
+        words = document_words(doc)
+        if not words:
+            return words, {role: np.zeros(0, dtype=np.int64) for role in ROLES}
+        texts = [doc.text[s:e] for s, e in words]
+        windows = make_windows(
+            texts, None, self.tokenizer, 0, self.config.max_len, self.config.stride, self.prefix
+        )
+        logits: dict[str, list[np.ndarray]] = {role: [] for role in ROLES}
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
+        per_window: dict[int, dict[str, np.ndarray]] = {}
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            for b in range(0, len(order), self.batch_size):
+                idx = order[b : b + self.batch_size]
+                batch = collate([windows[i] for i in idx], self.tokenizer.pad_token_id)
+                out = self.model(batch["input_ids"], batch["attention_mask"])["logits"]
+                for j, i in enumerate(idx):
+                    n = len(windows[i].input_ids)
+                    per_window[i] = {r: out[r][j, :n].float().numpy() for r in ROLES}
+        for i in range(len(windows)):
+            for role in ROLES:
+                logits[role].append(per_window[i][role])
+        merged = merge_window_predictions(windows, logits, len(words))
+        return words, {role: merged[role].argmax(-1) for role in ROLES}
+
+    def detect(self, doc: Document) -> list[Quote]:
+        words, tags = self.word_tags(doc)
+        if not words:
+            return []
+        role_spans = {role: tags_to_spans(role, words, tags[role].tolist()) for role in ROLES}
+        return spans_to_quotes(doc, role_spans)
+
+    def __call__(self, doc: Document) -> Document:
+        doc.quotes.extend(self.detect(doc))
+        return doc
