@@ -46,7 +46,7 @@ class TaggerTrainingArguments:
 
     output_dir: Path = DEFAULT_TAGGER_DIR
     base_model: str | None = None
-    epochs: int = 4
+    epochs: int = 5
     minutes: float = 45.0  # wall-clock budget for the optimisation loop
     batch_size: int = 16
     lr_adapter: float = 5e-4
@@ -57,7 +57,7 @@ class TaggerTrainingArguments:
     stride: int = 192
     lora_r: int = 16
     gepade_fraction: float = 0.5  # of its windows, per epoch before the last
-    rw_fraction: float = 0.15
+    rw_fraction: float = 0.2
     seed: int = 13
     bf16: bool = True
     checkpoint_every: int = 200  # steps
@@ -66,6 +66,23 @@ class TaggerTrainingArguments:
     corpora: tuple[str, ...] = ("spkatt-news", "spkatt-gepade", "redewiedergabe")
     resume: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def disable_dropout(encoder: torch.nn.Module) -> None:
+    """Switch the encoder's dropout off for training.
+
+    Measured here (batch 16 x 256, bf16 autocast, 2 cores): 12.4 s per step with BERT's
+    dropout on, 2.4 s with it off — dropout is that slow on this CPU. The encoder's weights
+    are frozen under LoRA anyway; regularisation comes from the low-rank adapters, weight
+    decay, few epochs, and the dropout kept before the heads.
+    """
+    config = getattr(encoder, "config", None)
+    for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
+        if config is not None and hasattr(config, name):
+            setattr(config, name, 0.0)
+    for module in encoder.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
 
 
 def seed_everything(seed: int) -> None:
@@ -98,28 +115,31 @@ class TaggerTrainer:
 
             encoder, tokenizer = load_backbone(args.base_model)
         self.tokenizer = tokenizer
+        disable_dropout(encoder)
         self.config = TaggerConfig(
             base_model=args.base_model,
             max_len=args.max_len,
             stride=args.stride,
             lora_r=args.lora_r,
             lora_alpha=2 * args.lora_r,
+            lora_dropout=0.0,  # see disable_dropout
         )
         self.model = TaggerModel(add_lora(encoder, self.config), encoder.config.hidden_size)
         self.windows = windows if windows is not None else self._build_windows()
 
     def _build_windows(self) -> dict[str, list]:
         from quotestance.backbone import text_prefix
-        from quotestance.detect.tagger_data import corpus_windows
+        from quotestance.detect.tagger_data import build_corpus, windows_from_columns
 
         prefix = text_prefix(self.args.base_model)
-        return {
-            corpus: corpus_windows(
+        out = {}
+        for corpus in self.args.corpora:
+            built = build_corpus(
                 corpus, self.tokenizer, self.args.max_len, self.args.stride, prefix,
                 limit=self.args.limit_docs,
-            )
-            for corpus in self.args.corpora
-        }
+            )  # fmt: skip
+            out[corpus] = windows_from_columns(built["windows"])
+        return out
 
     def _epoch_plan(self) -> list[list]:
         """The windows of each epoch: all news, plus samples of the other corpora but last."""
@@ -184,11 +204,12 @@ class TaggerTrainer:
                    disable=not sys.stderr.isatty() and os.environ.get("TQDM_FORCE") is None)
         done_in_epoch = step - sum(batches_per_epoch[:start_epoch])
         for epoch in range(start_epoch, args.epochs):
-            batches = length_sorted_batches(plan[epoch], args.batch_size, args.seed + epoch)
-            for b, batch_windows in enumerate(batches):
+            windows = plan[epoch]
+            batches = length_sorted_batches(windows, args.batch_size, args.seed + epoch)
+            for b, indices in enumerate(batches):
                 if epoch == start_epoch and b < done_in_epoch:
                     continue
-                batch = collate(batch_windows, pad_id)
+                batch = collate([windows[i] for i in indices], pad_id)
                 labels = {role: batch[f"labels_{role}"] for role in ("message", "cue", "source", "addressee")}
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
                     out = self.model(batch["input_ids"], batch["attention_mask"], labels)

@@ -248,8 +248,10 @@ class QuoteTagger:
         from quotestance.detect.windows import (
             collate,
             document_words,
+            length_sorted_batches,
             make_windows,
             merge_window_predictions,
+            sentence_starts,
         )
 
         words = document_words(doc)
@@ -257,14 +259,13 @@ class QuoteTagger:
             return words, {role: np.zeros(0, dtype=np.int64) for role in ROLES}
         texts = [doc.text[s:e] for s, e in words]
         windows = make_windows(
-            texts, None, self.tokenizer, 0, self.config.max_len, self.config.stride, self.prefix
-        )
+            texts, None, self.tokenizer, 0, self.config.max_len, self.config.stride, self.prefix,
+            sentence_starts=sentence_starts(doc),
+        )  # fmt: skip
         logits: dict[str, list[np.ndarray]] = {role: [] for role in ROLES}
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         per_window: dict[int, dict[str, np.ndarray]] = {}
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            for b in range(0, len(order), self.batch_size):
-                idx = order[b : b + self.batch_size]
+            for idx in length_sorted_batches(windows, self.batch_size):
                 batch = collate([windows[i] for i in idx], self.tokenizer.pad_token_id)
                 out = self.model(batch["input_ids"], batch["attention_mask"])["logits"]
                 for j, i in enumerate(idx):
