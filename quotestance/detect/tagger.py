@@ -82,7 +82,9 @@ class TaggerModel(nn.Module):
         if labels is not None:
             loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
             losses = {
-                role: loss_fn(logits[role].reshape(-1, logits[role].shape[-1]), labels[role].reshape(-1))
+                role: loss_fn(
+                    logits[role].reshape(-1, logits[role].shape[-1]), labels[role].reshape(-1)
+                )
                 for role in ROLES
                 if role in labels and bool((labels[role] != IGNORE).any())
             }
@@ -120,13 +122,17 @@ def save_tagger(model: TaggerModel, config: TaggerConfig, directory: Path) -> Pa
     directory.mkdir(parents=True, exist_ok=True)
     state = {f"adapter.{k}": v for k, v in get_peft_model_state_dict(model.encoder).items()}
     state.update(model.head_state())
-    save_file({k: v.detach().contiguous().to(torch.float32) for k, v in state.items()},
-              str(directory / WEIGHTS_FILE))
+    save_file(
+        {k: v.detach().contiguous().to(torch.float32) for k, v in state.items()},
+        str(directory / WEIGHTS_FILE),
+    )
     (directory / CONFIG_FILE).write_text(config.to_json() + "\n", encoding="utf-8")
     return directory
 
 
-def load_tagger(directory: Path | None = None, merge: bool = True) -> tuple[TaggerModel, Any, TaggerConfig]:
+def load_tagger(
+    directory: Path | None = None, merge: bool = True
+) -> tuple[TaggerModel, Any, TaggerConfig]:
     """Rebuild a saved tagger: base encoder (from quotestance.backbone), adapter, heads."""
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
@@ -135,7 +141,9 @@ def load_tagger(directory: Path | None = None, merge: bool = True) -> tuple[Tagg
 
     directory = Path(directory or DEFAULT_TAGGER_DIR)
     if not (directory / WEIGHTS_FILE).is_file():
-        raise FileNotFoundError(f"no tagger weights in {directory} (train one: training/train_tagger.py)")
+        raise FileNotFoundError(
+            f"no tagger weights in {directory} (train one: training/train_tagger.py)"
+        )
     config = TaggerConfig.from_json((directory / CONFIG_FILE).read_text(encoding="utf-8"))
     encoder, tokenizer = load_backbone(config.base_model)
     encoder = add_lora(encoder, config)
@@ -158,6 +166,36 @@ def load_tagger(directory: Path | None = None, merge: bool = True) -> tuple[Tagg
 
 def _sentence_index(starts: list[int], offset: int) -> int:
     return int(np.searchsorted(starts, offset, side="right")) - 1
+
+
+MIN_MESSAGE_WORDS = 2
+_OPENING_MARKS = set("„‚»«\"'“")
+
+
+def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Repair the tagger's flicker inside long quotes.
+
+    Word-level tags sometimes drop to ``O`` (or restart with ``B``) for a word in the middle
+    of a quote, which splits one quote into fragments. Two message spans are joined when at
+    most one word and no sentence end or paragraph break lies between them; a remaining
+    one-word span is dropped unless quotation marks enclose it (*„fahrlässig“*).
+    """
+    merged: list[list] = []
+    for start, end, form in sorted(spans):
+        if merged:
+            gap = text[merged[-1][1] : start]
+            words = [w for w in gap.split() if any(ch.isalnum() for ch in w)]
+            if len(words) <= 1 and not any(ch in gap for ch in ".!?") and "\n\n" not in gap:
+                merged[-1][1] = max(merged[-1][1], end)
+                continue
+        merged.append([start, end, form])
+    out = []
+    for start, end, form in merged:
+        words = [w for w in text[start:end].split() if any(ch.isalnum() for ch in w)]
+        if len(words) < MIN_MESSAGE_WORDS and text[start : start + 1] not in _OPENING_MARKS:
+            continue
+        out.append((start, end, form))
+    return out
 
 
 def spans_to_quotes(
@@ -191,7 +229,7 @@ def spans_to_quotes(
 
     quotes: list[Quote] = []
     previous_speaker: Mention | None = None
-    for start, end, form in sorted(role_spans.get("message", [])):
+    for start, end, form in smooth_messages(doc.text, role_spans.get("message", [])):
         cue = nearest(role_spans.get("cue", []), start, end)
         source = nearest(role_spans.get("source", []), start, end)
         addressee = nearest(role_spans.get("addressee", []), start, end)
@@ -202,7 +240,7 @@ def spans_to_quotes(
             evidence.append("continues_speaker")
         text = doc.text[start:end]
         kind = KIND_OF_FORM.get(form, "indirect")
-        if kind != "direct" and any(ch in text for ch in "„“”»«\""):
+        if kind != "direct" and any(ch in text for ch in '„“”»«"'):
             kind = "mixed"
         quotes.append(
             Quote(
@@ -229,19 +267,32 @@ class QuoteTagger:
 
     def __init__(
         self,
+        model: TaggerModel,
+        tokenizer: Any,
+        config: TaggerConfig,
+        batch_size: int = 16,
+        bf16: bool = True,
+    ) -> None:
+        from quotestance.backbone import text_prefix
+
+        self.model, self.tokenizer, self.config = model, tokenizer, config
+        self.batch_size = batch_size
+        self.bf16 = bf16
+        self.prefix = text_prefix(config.base_model)
+
+    @classmethod
+    def load(
+        cls,
         directory: Path | None = None,
         batch_size: int = 16,
         bf16: bool = True,
         threads: int | None = None,
-    ) -> None:
+    ) -> QuoteTagger:
+        """The saved tagger (default: the shipped one in ``data/tagger/``)."""
         if threads:
             torch.set_num_threads(threads)
-        self.model, self.tokenizer, self.config = load_tagger(directory)
-        self.batch_size = batch_size
-        self.bf16 = bf16
-        from quotestance.backbone import text_prefix
-
-        self.prefix = text_prefix(self.config.base_model)
+        model, tokenizer, config = load_tagger(directory)
+        return cls(model, tokenizer, config, batch_size, bf16)
 
     def word_tags(self, doc: Document) -> tuple[list[tuple[int, int]], dict[str, np.ndarray]]:
         """Each word's tag id per role."""

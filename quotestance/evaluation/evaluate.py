@@ -74,6 +74,13 @@ EVAL_SETS: dict[str, EvalSet] = {
         _everything,
         "SpkAtt GePaDe (Bundestag speeches, GermEval 2023 task 1), all of train; parliament",
     ),
+    "spkatt-gepade-dev": EvalSet(
+        "spkatt-gepade",
+        partial(iter_spkatt, corpus="spkatt-gepade"),
+        is_dev,
+        "SpkAtt GePaDe, the held-out 20 % of train (same hash rule as the news dev split); "
+        "the tagger never trained on it",
+    ),
     "redewiedergabe": EvalSet(
         "redewiedergabe",
         _iter_redewiedergabe,
@@ -81,8 +88,16 @@ EVAL_SETS: dict[str, EvalSet] = {
         "Redewiedergabe main (1840-1919 fiction and non-fiction); gold includes thought and "
         "writing representation, so precision and speech-only recall are not comparable",
     ),
+    "redewiedergabe-dev": EvalSet(
+        "redewiedergabe",
+        _iter_redewiedergabe,
+        is_dev,
+        "Redewiedergabe main, the held-out 20 % (same hash rule); the tagger never trained on "
+        "it; gold includes thought and writing representation",
+    ),
 }
-DEFAULT_SETS = list(EVAL_SETS)
+# held-out sets only: the tagger trained on the rest of each corpus
+DEFAULT_SETS = ["spkatt-news-dev", "spkatt-gepade-dev", "redewiedergabe-dev"]
 
 
 def iter_eval_set(name: str, limit: int | None = None) -> Iterator[AnnotatedDocument]:

@@ -1,0 +1,163 @@
+"""The tagger end to end on a tiny random encoder: train a few steps, save, load, tag."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+from quotestance.corpora.base import AnnotatedDocument, GoldQuote  # noqa: E402
+from quotestance.detect.labels import ROLES  # noqa: E402
+from quotestance.detect.tagger import QuoteTagger, load_tagger, spans_to_quotes  # noqa: E402
+from quotestance.detect.windows import (  # noqa: E402
+    collate,
+    document_words,
+    gold_word_tags,
+    make_windows,
+)
+from quotestance.document import Document  # noqa: E402
+from quotestance.text import segment  # noqa: E402
+from tests.conftest import GERMAN_TEXT  # noqa: E402
+from training.train_tagger import TaggerTrainer, TaggerTrainingArguments  # noqa: E402
+
+QUOTE = "„Wir werden die Steuern nicht erhöhen.“"
+SPEAKER = "Der Minister"
+CUE = "sagte"
+
+
+def annotated() -> AnnotatedDocument:
+    """GERMAN_TEXT with one gold direct quote, its cue and its source."""
+    doc = Document(GERMAN_TEXT)
+    words = document_words(doc)
+    spans = {f"0:{i}": span for i, span in enumerate(words)}
+
+    def ids(text: str) -> set[str]:
+        start = GERMAN_TEXT.index(text)
+        return {k for k, (s, _) in spans.items() if start <= s < start + len(text)}
+
+    gold = GoldQuote(message=ids(QUOTE), form="Direct", cue=ids(CUE), source=ids(SPEAKER))
+    return AnnotatedDocument("tiny", GERMAN_TEXT, spans, [gold], corpus="test")
+
+
+@pytest.fixture(scope="module")
+def trained(tokenizer, tmp_path_factory):
+    """A 2-layer random BERT with LoRA, trained to overfit one article."""
+    torch.manual_seed(0)
+    base = tmp_path_factory.mktemp("base")
+    config = transformers.BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    encoder = transformers.BertModel(config, add_pooling_layer=False)
+    encoder.save_pretrained(base)
+    tokenizer.save_pretrained(base)
+
+    ann = annotated()
+    words = document_words(ann.to_document())
+    tags = gold_word_tags(ann, words)
+    windows = make_windows([GERMAN_TEXT[s:e] for s, e in words], tags, tokenizer, 0)
+    out = tmp_path_factory.mktemp("tagger")
+    args = TaggerTrainingArguments(
+        output_dir=out,
+        base_model=str(base),
+        epochs=80,
+        batch_size=4,
+        lr_adapter=1e-2,
+        lr_head=2e-2,
+        warmup_fraction=0.0,
+        lora_r=4,
+        minutes=2,
+        bf16=False,
+        checkpoint_every=10_000,
+    )
+    trainer = TaggerTrainer(args, encoder=encoder, tokenizer=tokenizer,
+                            windows={"spkatt-news": windows})  # fmt: skip
+    result = trainer.train()
+    return trainer, result, out, windows
+
+
+def test_training_runs_and_lowers_the_loss(trained):
+    trainer, result, out, _ = trained
+    assert result["steps"] == 80
+    history = trainer.config.training["loss_history"]
+    assert history[-1]["loss"] < history[0]["loss"] / 2
+    assert (out / "tagger.safetensors").stat().st_size < 1_000_000  # adapter + heads only
+
+
+def test_saved_and_merged_model_gives_the_same_logits(trained):
+    trainer, _, out, windows = trained
+    model, _, config = load_tagger(out)
+    batch = collate(windows, trainer.tokenizer.pad_token_id)
+    trainer.model.eval()
+    with torch.inference_mode():
+        before = trainer.model(batch["input_ids"], batch["attention_mask"])["logits"]
+        after = model(batch["input_ids"], batch["attention_mask"])["logits"]
+    for role in ROLES:
+        torch.testing.assert_close(before[role], after[role], atol=1e-4, rtol=1e-4)
+    assert config.base_model == trainer.args.base_model
+
+
+def test_tagger_stage_finds_the_learnt_quote(trained):
+    _, _, out, _ = trained
+    tagger = QuoteTagger.load(out, bf16=False)
+    doc = Document(GERMAN_TEXT)
+    doc.sentences = segment(GERMAN_TEXT)
+    quotes = tagger.detect(doc)
+    texts = [q.text for q in quotes]
+    assert QUOTE in texts
+    quote = quotes[texts.index(QUOTE)]
+    assert quote.kind == "direct"
+    assert quote.cue is not None and quote.cue.text == CUE
+    assert quote.speaker is not None and quote.speaker.text == SPEAKER
+
+
+def test_spans_to_quotes_links_nearest_cue_and_source():
+    text = "Der Minister sagte: „Wir kommen.“ Später ging er. Sie sagte nichts."
+    doc = Document(text)
+    doc.sentences = segment(text)
+
+    def at(s: str, start: int = 0, form: str = "") -> tuple[int, int, str]:
+        i = text.index(s, start)
+        return (i, i + len(s), form)
+
+    role_spans = {
+        "message": [at("„Wir kommen.“", form="Direct")],
+        "cue": [at("sagte"), at("sagte", text.index("Sie"))],  # the second is two sentences on
+        "source": [at("Der Minister")],
+    }
+    (quote,) = spans_to_quotes(doc, role_spans)
+    assert quote.kind == "direct"
+    assert quote.cue.text == "sagte" and quote.speaker.text == "Der Minister"
+
+
+def test_missing_weights_are_a_clear_error(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="no tagger weights"):
+        load_tagger(tmp_path)
+
+
+def test_smooth_messages_joins_flicker_and_drops_fragments():
+    from quotestance.detect.tagger import smooth_messages
+
+    text = "Er sagte, die Lage sei ernst und man prüfe alles. Dann Irakkrieg. „Gut“ sei das."
+    a = text.index("die Lage")
+    b = text.index("und man")  # one word ("und") between the two halves
+    c = text.index("Irakkrieg")
+    d = text.index("„Gut“")
+    spans = [
+        (a, a + len("die Lage sei ernst"), "Indirect"),
+        (b + 4, text.index("."), "Indirect"),
+        (c, c + len("Irakkrieg"), "Indirect"),
+        (d, d + len("„Gut“"), "Direct"),
+    ]
+    assert smooth_messages(text, spans) == [
+        (a, text.index("."), "Indirect"),
+        (d, d + len("„Gut“"), "Direct"),
+    ]
