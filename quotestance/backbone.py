@@ -520,7 +520,11 @@ def load_backbone(
     """
     from transformers import AutoConfig, AutoModel, AutoTokenizer
     from transformers.models.auto.modeling_auto import MODEL_MAPPING
+    from transformers.utils import logging as hf_logging
 
+    # a command line tool's stderr carries one-line messages, not loading progress bars
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     source = str(ensure_e5_cache()) if _is_default(name_or_path) else name_or_path
     config = AutoConfig.from_pretrained(source)
     model_class = MODEL_MAPPING.get(type(config), None)

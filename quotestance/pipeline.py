@@ -69,9 +69,25 @@ class Pipeline:
     def annotate(self, text: str, name: str = "") -> Document:
         return self(Document(text=text, name=name))
 
-    def pipe(self, docs: Iterable[Document]) -> Iterator[Document]:
+    def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
+        """Annotate a stream of documents, in order; stages with a ``batch`` method (the
+        tagger) get ``batch_size`` documents at a time, which shares their forward passes."""
+        chunk: list[Document] = []
         for doc in docs:
-            yield self(doc)
+            chunk.append(doc)
+            if len(chunk) >= batch_size:
+                yield from self._run_batch(chunk)
+                chunk = []
+        if chunk:
+            yield from self._run_batch(chunk)
+
+    def _run_batch(self, docs: list[Document]) -> list[Document]:
+        for stage in self.stages:
+            batch = getattr(stage, "batch", None)
+            docs = batch(docs) if batch is not None else [stage(doc) for doc in docs]
+        for doc in docs:
+            doc.number_quotes()
+        return docs
 
 
 AnnotateFn = Callable[[Document], Document]

@@ -17,6 +17,10 @@ GOOD = "Der Minister sagte: „Wir werden die Gespräche fortsetzen.“ Dann gin
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """The CLI in-process with the rule detector (these tests are about input and output;
+    the default detector runs once, in the stdin test)."""
+    if args[0] == "annotate":
+        args = ["annotate", "--detector", "rules", *args[1:]]
     code = main(args)
     out, err = capsys.readouterr()
     return code, out, err

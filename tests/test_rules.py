@@ -10,7 +10,7 @@ from quotestance.pipeline import Pipeline
 
 @pytest.fixture(scope="module")
 def annotate():
-    pipeline = Pipeline.default()
+    pipeline = Pipeline.default(detector="rules")
     return lambda text: pipeline.annotate(text).quotes
 
 

@@ -23,7 +23,13 @@ EXPECTED = [
     ),
     ("Der Kreml erklärte umgehend seine Bereitschaft", "reported", "erklärte", "Der Kreml"),
     ('Präsident Wladimir Putin habe "das Außen-', "mixed", "erklärte", "General Viktor Posnichir"),
-    ('"Es ist vorgesehen, in sehr naher Zukunft', "direct", None, "General Viktor Posnichir"),
+    # the continuation's cue: none of its own (rules) or the erklärte before it (tagger)
+    (
+        '"Es ist vorgesehen, in sehr naher Zukunft',
+        "direct",
+        {None, "erklärte"},
+        "General Viktor Posnichir",
+    ),
     ('Ziel solcher Beratungen sei es, "nach', "mixed", None, "General Viktor Posnichir"),
     (
         "US-Außenminister Kerry drohte Russland mit dem Abbruch",
@@ -45,10 +51,12 @@ EXPECTED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def seed_quotes():
+@pytest.fixture(scope="module", params=["rules", pytest.param("auto", marks=pytest.mark.slow)])
+def seed_quotes(request):
+    """The seed through the rules alone and through the default detector (hybrid where the
+    tagger is installed)."""
     text = SEED.read_text(encoding="utf-8")
-    doc = Pipeline.default().annotate(text, name=SEED.name)
+    doc = Pipeline.default(detector=request.param).annotate(text, name=SEED.name)
     for q in doc.quotes:
         assert text[q.start : q.end] == q.text
     return doc.quotes
@@ -60,18 +68,21 @@ def test_seed_quote(seed_quotes, prefix, kind, cue, speaker):
     assert matches, f"not found: {prefix!r}; found {[q.text[:40] for q in seed_quotes]}"
     quote = matches[0]
     assert quote.kind == kind
-    assert (quote.cue.text if quote.cue else None) == cue
+    found_cue = quote.cue.text if quote.cue else None
+    assert found_cue in cue if isinstance(cue, set) else found_cue == cue
     if speaker is not None:
         assert quote.speaker is not None and quote.speaker.text == speaker
 
 
 def test_seed_has_no_spurious_quotes(seed_quotes):
-    """Besides the expected quotes, only the ministry's report of the ultimatum."""
+    """Besides the expected quotes: the ministry's report of the ultimatum, and (from the
+    tagger) the headline *Kerry droht Russland*."""
     expected = {prefix for prefix, *_ in EXPECTED}
     extra = [q.text for q in seed_quotes if not any(q.text.startswith(p) for p in expected)]
-    assert sorted(extra) == sorted(
-        [
-            "US-Außenminister John Kerry stellte seinem russischen Kollegen Sergej Lawrow "
-            "in einem Telefonat ein Ultimatum",
-        ]
-    )
+    allowed = {
+        "US-Außenminister John Kerry stellte seinem russischen Kollegen Sergej Lawrow "
+        "in einem Telefonat ein Ultimatum",
+        "Kerry droht Russland",
+    }
+    assert set(extra) <= allowed
+    assert any(q.startswith("US-Außenminister John Kerry stellte") for q in extra)

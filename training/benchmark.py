@@ -34,7 +34,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(limit: int | None, repeat: int, detector: str, cores: int) -> dict:
+def run(limit: int | None, repeat: int, detector: str, cores: int, batch_size: int) -> dict:
     t0 = time.perf_counter()
     pipeline = Pipeline.default(detector=detector)
     pipeline.annotate("Er sagte: „Wir fangen an.“")  # warm-up: lazy loads happen here
@@ -47,14 +47,15 @@ def run(limit: int | None, repeat: int, detector: str, cores: int) -> dict:
     quotes = 0
     start = time.perf_counter()
     for _ in range(repeat):
-        for i, text in enumerate(texts):
-            doc = Document(text=text, name=str(i))
+        for first in range(0, len(texts), batch_size):
+            docs = [Document(text=t, name=str(first + i))
+                    for i, t in enumerate(texts[first : first + batch_size])]  # fmt: skip
             for stage in pipeline.stages:
                 t = time.perf_counter()
-                doc = stage(doc)
+                batch = getattr(stage, "batch", None)
+                docs = batch(docs) if batch is not None else [stage(doc) for doc in docs]
                 stage_s[stage.name] += time.perf_counter() - t
-            doc.number_quotes()
-            quotes += len(doc.quotes)
+            quotes += sum(len(doc.quotes) for doc in docs)
     total = time.perf_counter() - start
     n = len(texts) * repeat
     chars = sum(len(t) for t in texts) * repeat
@@ -71,6 +72,7 @@ def run(limit: int | None, repeat: int, detector: str, cores: int) -> dict:
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (run on {cores})",
         "detector": detector,
+        "documents_per_batch": batch_size,
     }
 
 
@@ -81,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--detector", choices=("rules", "tagger", "hybrid"), default="rules")
     parser.add_argument("--cores", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=32, help="documents per batch")
     args = parser.parse_args(argv)
     cores = args.cores or (1 if args.detector == "rules" else 2)
     if hasattr(os, "sched_setaffinity"):
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(cores)
     except ImportError:
         pass
-    result = run(args.limit, args.repeat, args.detector, cores)
+    result = run(args.limit, args.repeat, args.detector, cores, args.batch_size)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"benchmark-{args.detector}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")

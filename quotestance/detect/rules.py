@@ -498,7 +498,7 @@ class QuoteDetector:
         act = self.lexicon.speech_act_of(cue.lemma, [t.text.lower() for t in toks])
         if act is not None and finite_cue and not _passive(sent, cue.index):
             cue.speech_act = act
-            return 0, n, "reported", "speech_act_verb"
+            return 0, n, "reported", f"speech_act_verb_{act}"
         return None
 
     def _free_indirect(

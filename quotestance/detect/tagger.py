@@ -102,6 +102,8 @@ class TaggerModel(nn.Module):
 
 def add_lora(encoder: nn.Module, config: TaggerConfig) -> nn.Module:
     """Wrap the encoder with LoRA adapters (peft); only adapters (and heads) are trained."""
+    import warnings
+
     from peft import LoraConfig, get_peft_model
 
     lora = LoraConfig(
@@ -111,7 +113,9 @@ def add_lora(encoder: nn.Module, config: TaggerConfig) -> nn.Module:
         target_modules=list(config.lora_targets),
         bias="none",
     )
-    return get_peft_model(encoder, lora)
+    with warnings.catch_warnings():  # peft calls a transformers method deprecated in v5
+        warnings.simplefilter("ignore", FutureWarning)
+        return get_peft_model(encoder, lora)
 
 
 def save_tagger(model: TaggerModel, config: TaggerConfig, directory: Path) -> Path:
@@ -181,7 +185,7 @@ def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[
     one-word span is dropped unless quotation marks enclose it (*„fahrlässig“*).
     """
     merged: list[list] = []
-    for start, end, form in sorted(spans):
+    for start, end, form in _split_at_paragraphs(text, spans):
         if merged:
             gap = text[merged[-1][1] : start]
             words = [w for w in gap.split() if any(ch.isalnum() for ch in w)]
@@ -198,6 +202,39 @@ def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[
     return out
 
 
+def _split_at_paragraphs(
+    text: str, spans: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """Only quotation marks carry a quote over a blank line; other spans are cut there."""
+    out = []
+    for start, end, form in sorted(spans):
+        if text[start : start + 1] in _OPENING_MARKS:
+            out.append((start, end, form))
+            continue
+        pos = start
+        while (cut := text.find("\n\n", pos, end)) != -1:
+            piece = text[pos:cut].rstrip()
+            if piece:
+                out.append((pos, pos + len(piece), form))
+            pos = cut + 2
+            while pos < end and text[pos].isspace():
+                pos += 1
+        if pos < end:
+            out.append((pos, end, form))
+    return out
+
+
+def join_adjacent(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Join spans that only whitespace separates (a name tagged B B instead of B I)."""
+    out: list[tuple[int, int, str]] = []
+    for start, end, form in sorted(spans):
+        if out and not text[out[-1][1] : start].strip() and "\n" not in text[out[-1][1] : start]:
+            out[-1] = (out[-1][0], end, out[-1][2])
+        else:
+            out.append((start, end, form))
+    return out
+
+
 def spans_to_quotes(
     doc: Document,
     role_spans: dict[str, list[tuple[int, int, str]]],
@@ -205,10 +242,12 @@ def spans_to_quotes(
     """Quotes from tagged spans: each message gets the nearest cue and source by sentence.
 
     A cue or source counts for a message when it lies in the message's sentences or the one
-    before or after, outside the message; the closest in characters wins. A message with no
+    before or after, in the same paragraph and outside the message; the closest in
+    characters wins. A message with no
     source nearby continues the speaker of the previous quote.
     """
     starts = [s.start for s in doc.sentences]
+    paragraph = [s.paragraph for s in doc.sentences]
 
     def sentence_range(start: int, end: int) -> tuple[int, int]:
         return _sentence_index(starts, start), _sentence_index(starts, max(start, end - 1))
@@ -222,11 +261,18 @@ def spans_to_quotes(
             sf, sl = sentence_range(s, e)
             if sl < first - 1 or sf > last + 1:
                 continue
+            if paragraph and paragraph[sf] not in (paragraph[first], paragraph[last]):
+                continue  # roles do not reach across a paragraph break
             gap = s - end if s >= end else start - e
             if best_gap is None or gap < best_gap:
                 best, best_gap = Span(s, e, doc.text[s:e]), gap
         return best
 
+    role_spans = {
+        **role_spans,
+        "source": join_adjacent(doc.text, role_spans.get("source", [])),
+        "addressee": join_adjacent(doc.text, role_spans.get("addressee", [])),
+    }
     quotes: list[Quote] = []
     previous_speaker: Mention | None = None
     for start, end, form in smooth_messages(doc.text, role_spans.get("message", [])):
@@ -294,8 +340,14 @@ class QuoteTagger:
         model, tokenizer, config = load_tagger(directory)
         return cls(model, tokenizer, config, batch_size, bf16)
 
-    def word_tags(self, doc: Document) -> tuple[list[tuple[int, int]], dict[str, np.ndarray]]:
-        """Each word's tag id per role."""
+    def word_tags_many(
+        self, docs: list[Document]
+    ) -> list[tuple[list[tuple[int, int]], dict[str, np.ndarray]]]:
+        """Each word's tag id per role, for several documents at once.
+
+        Windows of all documents are sorted by length and batched together, so short
+        articles fill batches instead of running one small forward pass each.
+        """
         from quotestance.detect.windows import (
             collate,
             document_words,
@@ -305,15 +357,14 @@ class QuoteTagger:
             sentence_starts,
         )
 
-        words = document_words(doc)
-        if not words:
-            return words, {role: np.zeros(0, dtype=np.int64) for role in ROLES}
-        texts = [doc.text[s:e] for s, e in words]
-        windows = make_windows(
-            texts, None, self.tokenizer, 0, self.config.max_len, self.config.stride, self.prefix,
-            sentence_starts=sentence_starts(doc),
-        )  # fmt: skip
-        logits: dict[str, list[np.ndarray]] = {role: [] for role in ROLES}
+        all_words = [document_words(doc) for doc in docs]
+        windows = []
+        for k, (doc, words) in enumerate(zip(docs, all_words, strict=True)):
+            texts = [doc.text[s:e] for s, e in words]
+            windows += make_windows(
+                texts, None, self.tokenizer, k, self.config.max_len, self.config.stride,
+                self.prefix, sentence_starts=sentence_starts(doc),
+            )  # fmt: skip
         per_window: dict[int, dict[str, np.ndarray]] = {}
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             for idx in length_sorted_batches(windows, self.batch_size):
@@ -322,18 +373,35 @@ class QuoteTagger:
                 for j, i in enumerate(idx):
                     n = len(windows[i].input_ids)
                     per_window[i] = {r: out[r][j, :n].float().numpy() for r in ROLES}
-        for i in range(len(windows)):
-            for role in ROLES:
-                logits[role].append(per_window[i][role])
-        merged = merge_window_predictions(windows, logits, len(words))
-        return words, {role: merged[role].argmax(-1) for role in ROLES}
+        results = []
+        for k, words in enumerate(all_words):
+            mine = [i for i, w in enumerate(windows) if w.doc_id == k]
+            if not words or not mine:
+                results.append((words, {r: np.zeros(len(words), dtype=np.int64) for r in ROLES}))
+                continue
+            logits = {role: [per_window[i][role] for i in mine] for role in ROLES}
+            merged = merge_window_predictions([windows[i] for i in mine], logits, len(words))
+            results.append((words, {role: merged[role].argmax(-1) for role in ROLES}))
+        return results
+
+    def detect_many(self, docs: list[Document]) -> list[list[Quote]]:
+        out = []
+        for doc, (words, tags) in zip(docs, self.word_tags_many(docs), strict=True):
+            if not words:
+                out.append([])
+                continue
+            role_spans = {role: tags_to_spans(role, words, tags[role].tolist()) for role in ROLES}
+            out.append(spans_to_quotes(doc, role_spans))
+        return out
 
     def detect(self, doc: Document) -> list[Quote]:
-        words, tags = self.word_tags(doc)
-        if not words:
-            return []
-        role_spans = {role: tags_to_spans(role, words, tags[role].tolist()) for role in ROLES}
-        return spans_to_quotes(doc, role_spans)
+        return self.detect_many([doc])[0]
+
+    def batch(self, docs: list[Document]) -> list[Document]:
+        """Pipeline batch call: tag several documents with shared forward passes."""
+        for doc, quotes in zip(docs, self.detect_many(docs), strict=True):
+            doc.quotes.extend(quotes)
+        return docs
 
     def __call__(self, doc: Document) -> Document:
         doc.quotes.extend(self.detect(doc))
