@@ -244,7 +244,7 @@ def spans_to_quotes(
     A cue or source counts for a message when it lies in the message's sentences or the one
     before or after, in the same paragraph and outside the message; the closest in
     characters wins. A message with no
-    source nearby continues the speaker of the previous quote.
+    source nearby continues the speaker of the previous quote in the same paragraph.
     """
     starts = [s.start for s in doc.sentences]
     paragraph = [s.paragraph for s in doc.sentences]
@@ -275,7 +275,12 @@ def spans_to_quotes(
     }
     quotes: list[Quote] = []
     previous_speaker: Mention | None = None
+    previous_paragraph = -1
     for start, end, form in smooth_messages(doc.text, role_spans.get("message", [])):
+        here = paragraph[_sentence_index(starts, start)] if paragraph else 0
+        if here != previous_paragraph:
+            previous_speaker = None  # a speaker is continued within its paragraph only
+        previous_paragraph = here
         cue = nearest(role_spans.get("cue", []), start, end)
         source = nearest(role_spans.get("source", []), start, end)
         addressee = nearest(role_spans.get("addressee", []), start, end)
