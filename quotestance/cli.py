@@ -67,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+BATCH_DOCUMENTS = 16  # documents the tagger batches together; outputs keep input order
+
+
 def annotate(args: argparse.Namespace, out: TextIO) -> int:
+    from quotestance.document import Document
     from quotestance.pipeline import Pipeline
 
     try:
@@ -78,6 +82,36 @@ def annotate(args: argparse.Namespace, out: TextIO) -> int:
     writer = Writer(out, args.format)
     failures = 0
     max_bytes = int(args.max_mb * 1024 * 1024)
+    # documents and read errors in input order; flushed in batches, so the tagger shares
+    # its forward passes across files and a bad file never holds up the others
+    pending: list[Document | tuple[str, str]] = []
+
+    def flush() -> None:
+        nonlocal failures
+        batch = [p for p in pending if isinstance(p, Document)]
+        try:
+            done: dict[int, Document | str] = {
+                id(d): a for d, a in zip(batch, pipeline.pipe(batch), strict=True)
+            }
+        except Exception:  # one document broke the batch: redo them one by one
+            done = {}
+            for doc in batch:
+                try:
+                    done[id(doc)] = pipeline(doc)
+                except Exception as err:  # report, keep going: never lose the others
+                    done[id(doc)] = f"internal error: {type(err).__name__}: {err}"
+        for item in pending:
+            result = done.get(id(item)) if isinstance(item, Document) else None
+            if isinstance(result, Document):
+                writer.write(result)
+            else:
+                name, message = (item.name, result) if isinstance(item, Document) else item
+                if isinstance(item, Document):
+                    failures += 1
+                    _fail(f"{name}: {message}")
+                writer.write_error(name, message)
+        pending.clear()
+
     try:
         for item in expand_inputs(args.inputs):
             if isinstance(item, InputError):
@@ -89,11 +123,14 @@ def annotate(args: argparse.Namespace, out: TextIO) -> int:
             except InputError as err:
                 failures += 1
                 _fail(str(err))
-                writer.write_error(item.name, str(err))
+                pending.append((item.name, str(err)))
                 continue
             for warning in warnings:
                 _fail(f"warning: {warning}")
-            writer.write(pipeline.annotate(text, name=item.name))
+            pending.append(Document(text=text, name=item.name))
+            if sum(isinstance(p, Document) for p in pending) >= BATCH_DOCUMENTS:
+                flush()
+        flush()
     finally:
         writer.close()
     return EXIT_INPUT if failures else EXIT_OK

@@ -178,3 +178,27 @@ def test_mixed_line_endings_keep_offsets(tmp_path, capsys):
     assert code == 0
     (quote,) = json.loads(out)["quotes"]
     assert text[quote["start"] : quote["end"]] == "„Wir bleiben hier.“"
+
+
+def test_a_document_that_breaks_the_pipeline_is_reported_and_the_rest_written(
+    tmp_path, capsys, monkeypatch
+):
+    from quotestance.detect.rules import QuoteDetector
+
+    original = QuoteDetector.detect
+
+    def fragile(self, doc):
+        if "KAPUTT" in doc.text:
+            raise RuntimeError("boom")
+        return original(self, doc)
+
+    monkeypatch.setattr(QuoteDetector, "detect", fragile)
+    (tmp_path / "a.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("KAPUTT " + GOOD, encoding="utf-8")
+    (tmp_path / "c.txt").write_text(GOOD, encoding="utf-8")
+    code, out, err = run(["annotate", "--format", "jsonl", str(tmp_path)], capsys)
+    assert code == 1
+    assert "b.txt: internal error: RuntimeError: boom" in one_line(err)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [bool(r["quotes"]) for r in records] == [True, False, True]
+    assert "error" in records[1]
