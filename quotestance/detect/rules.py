@@ -388,7 +388,7 @@ class QuoteDetector:
         for _, cue, content in options:
             start, end, kind, rule = content
             if kind == "indirect":
-                end = _content_end(sent, start, end, inside, self._cues(sent, inside))
+                end = _content_end(sent, start, end, inside, cues)  # verb cues only matter
             start, end = trim_punct(sent, start, end)
             if end <= start:
                 continue
