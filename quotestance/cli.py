@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="quote detector (default: hybrid where the tagger is installed, else rules)",
     )
     ann.add_argument(
+        "--actors",
+        metavar="YAML",
+        help="your actor file (names, aliases, types, affiliations) added to the built-in "
+        "registry; format in data/actors/builtin.yaml and the README",
+    )
+    ann.add_argument(
         "--max-mb",
         type=float,
         default=DEFAULT_MAX_BYTES / 1024 / 1024,
@@ -73,9 +79,13 @@ BATCH_DOCUMENTS = 16  # documents the tagger batches together; outputs keep inpu
 def annotate(args: argparse.Namespace, out: TextIO) -> int:
     from quotestance.document import Document
     from quotestance.pipeline import Pipeline
+    from quotestance.speakers.actors import ActorFileError
 
     try:
-        pipeline = Pipeline.default(detector=args.detector)
+        pipeline = Pipeline.default(detector=args.detector, actors=args.actors)
+    except ActorFileError as err:
+        _fail(str(err))
+        return EXIT_USAGE
     except (ImportError, FileNotFoundError) as err:
         _fail(f"cannot load the {args.detector} detector: {err}")
         return EXIT_MISSING

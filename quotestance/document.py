@@ -107,6 +107,32 @@ class Quote:
 
 
 @dataclass
+class Actor:
+    """A canonical participant: every mention of it in the document, its type and affiliation.
+
+    ``type`` is ``person``, ``organisation``, ``country`` or ``other``; ``affiliation`` is a
+    country name (German) where known.
+    """
+
+    name: str
+    type: str = "other"
+    affiliation: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    mentions: list[Span] = field(default_factory=list)
+    id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "affiliation": self.affiliation,
+            "aliases": list(self.aliases),
+            "mentions": [m.to_dict() for m in self.mentions],
+        }
+
+
+@dataclass
 class Document:
     """A text and the layers the pipeline stages add to it."""
 
@@ -115,6 +141,12 @@ class Document:
     sentences: list[Sentence] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # role spans a detector found, attached to a quote or not ("source", "addressee"): the
+    # speaker stage ranks them with other mentions
+    tagged_roles: dict[str, list[Span]] = field(default_factory=dict)
+    # per word: (start, end, probability that the word belongs to the role), where >= 0.02
+    role_scores: dict[str, list[tuple[int, int, float]]] = field(default_factory=dict)
+    actors: list[Actor] = field(default_factory=list)
 
     @property
     def tokens(self) -> list[Token]:
@@ -144,4 +176,7 @@ class Document:
             quote.id = f"q{i}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.name, "quotes": [q.to_dict() for q in self.quotes]}
+        out: dict[str, Any] = {"file": self.name, "quotes": [q.to_dict() for q in self.quotes]}
+        if self.actors:
+            out["actors"] = [actor.to_dict() for actor in self.actors]
+        return out

@@ -129,7 +129,10 @@ class Writer:
         if fmt == "json":
             out.write("[")
         elif fmt == "tsv":
-            out.write("file\tid\tkind\tstart\tend\tcue\tspeaker\tstance\ttext\n")
+            out.write(
+                "file\tid\tkind\tstart\tend\tcue\tspeaker\tstance\ttext"
+                "\tactor\taffiliation\taddressee\n"
+            )
         elif fmt == "html":
             out.write(_HTML_HEAD)
 
@@ -168,6 +171,9 @@ class Writer:
                 (q["speaker"] or {}).get("text", ""),
                 q.get("stance") or "",
                 q["text"],
+                (q["speaker"] or {}).get("actor") or "",
+                (q["speaker"] or {}).get("affiliation") or "",
+                (q["addressee"] or {}).get("text", ""),
             ]
             self.out.write("\t".join(_tsv_cell(c) for c in row) + "\n")
 
@@ -180,7 +186,8 @@ class Writer:
             )
         for q in quotes:
             cue = (q["cue"] or {}).get("text", "-")
-            speaker = (q["speaker"] or {}).get("text", "-")
+            speaker_info = q["speaker"] or {}
+            speaker = speaker_info.get("actor") or speaker_info.get("text", "-")
             stance = q.get("stance") or "-"
             text = _shorten(q["text"], 90)
             self.out.write(

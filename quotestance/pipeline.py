@@ -8,6 +8,7 @@ every document.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from quotestance.document import Document
@@ -26,12 +27,16 @@ class Pipeline:
         self.stages = list(stages)
 
     @classmethod
-    def default(cls, detector: str = "auto") -> Pipeline:
-        """Text layer, verb mood, quote detection.
+    def default(
+        cls, detector: str = "auto", actors: str | Path | None = None, speakers: bool = True
+    ) -> Pipeline:
+        """Text layer, verb mood, quote detection, speaker linking, actor resolution.
 
         ``detector``: ``rules``, ``tagger`` (the learned tagger alone), ``hybrid`` (both,
         combined) or ``auto`` — hybrid where the tagger's weights and the ml extra are
-        installed, rules otherwise.
+        installed, rules otherwise. ``actors``: a user's actor file (YAML) added to the
+        built-in registry. ``speakers=False`` stops after detection (the detector's own
+        speaker choice, no actors): what the speaker linker is trained on.
         """
         from quotestance.detect.rules import QuoteDetector
         from quotestance.morphology import MoodAnalyser
@@ -54,6 +59,19 @@ class Pipeline:
                 stages.append(HybridQuoteDetector(QuoteDetector(), tagger))
         else:
             raise ValueError(f"unknown detector {detector!r}: rules, tagger, hybrid or auto")
+        from quotestance.speakers.actors import ActorRegistry
+        from quotestance.speakers.addressee import AddresseeFinder
+        from quotestance.speakers.linker import DEFAULT_MODEL, SpeakerLinker
+        from quotestance.speakers.resolve import ActorResolver
+
+        if not speakers:
+            return cls(stages)
+        if detector != "rules" and DEFAULT_MODEL.exists():
+            # the linker ranks with the tagger's source probabilities; the rules keep their own
+            # speaker (the cue's subject, or the speaker a quote continues)
+            stages.append(SpeakerLinker.load())
+        stages.append(AddresseeFinder())
+        stages.append(ActorResolver(ActorRegistry.default(actors)))
         return cls(stages)
 
     @property

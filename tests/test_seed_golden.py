@@ -12,66 +12,165 @@ from quotestance.pipeline import Pipeline
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_fe90af5ba305cfe1.txt"
 
-# (start of the quote text, kind, cue text or None, speaker mention or None)
+NONE = "no speaker"  # the quote must have no speaker
+
+# (start of the quote text, kind, cue text or None, speaker mention, actor, affiliation);
+# the speakers and actors are those issue 4 fixes for the article
 EXPECTED = [
-    ("Die USA geben Russland eine Mitschuld", "reported", "geben", "Die USA"),
+    ("Die USA geben Russland eine Mitschuld", "reported", "geben", "Die USA", "USA", "USA"),
     (
         "US-Außenminister Kerry drohte mit einem Abbruch",
         "reported",
         "drohte",
         "US-Außenminister Kerry",
+        "John Kerry",
+        "USA",
     ),
-    ("Der Kreml erklärte umgehend seine Bereitschaft", "reported", "erklärte", "Der Kreml"),
-    ('Präsident Wladimir Putin habe "das Außen-', "mixed", "erklärte", "General Viktor Posnichir"),
+    (
+        "Der Kreml erklärte umgehend seine Bereitschaft",
+        "reported",
+        "erklärte",
+        "Der Kreml",
+        "Russland",
+        "Russland",
+    ),
+    (
+        'Präsident Wladimir Putin habe "das Außen-',
+        "mixed",
+        "erklärte",
+        "General Viktor Posnichir",
+        "Viktor Posnichir",
+        "Russland",
+    ),
     # the continuation's cue: none of its own (rules) or the erklärte before it (tagger)
     (
         '"Es ist vorgesehen, in sehr naher Zukunft',
         "direct",
         {None, "erklärte"},
         "General Viktor Posnichir",
+        "Viktor Posnichir",
+        "Russland",
     ),
-    ('Ziel solcher Beratungen sei es, "nach', "mixed", None, "General Viktor Posnichir"),
+    (
+        'Ziel solcher Beratungen sei es, "nach',
+        "mixed",
+        None,
+        "General Viktor Posnichir",
+        "Viktor Posnichir",
+        "Russland",
+    ),
     (
         "US-Außenminister Kerry drohte Russland mit dem Abbruch",
         "reported",
         "drohte",
         "US-Außenminister Kerry",
+        "John Kerry",
+        "USA",
     ),
-    ("wegen der andauernden Bombenangriffe auf Aleppo", "indirect", "gedroht", "Die USA"),
+    (
+        "wegen der andauernden Bombenangriffe auf Aleppo",
+        "indirect",
+        "gedroht",
+        "Die USA",
+        "USA",
+        "USA",
+    ),
     (
         "Die Kontakte würden danach so lange unterbrochen",
         "indirect",
         "sagte",
         "Sprecher John Kirby",
+        "John Kirby",
+        "USA",
     ),
-    ("dass sich die USA vorbereiteten", "indirect", "gesagt", "Kerry"),
-    ('"Es sei denn, Russland unternimmt', "direct", None, None),
-    ("Kerry habe sich sehr besorgt über die Angriffe", "indirect", "sagte", "Kirby"),
-    ("Seit Ende der Waffenruhe sollen in der belagerten Stadt", "free_indirect", None, None),
+    ("dass sich die USA vorbereiteten", "indirect", "gesagt", "Kerry", "John Kerry", "USA"),
+    # the ultimatum's condition continues the spokesman who relays it, not Kerry
+    (
+        '"Es sei denn, Russland unternimmt',
+        "direct",
+        None,
+        "Sprecher John Kirby",
+        "John Kirby",
+        "USA",
+    ),
+    (
+        "Kerry habe sich sehr besorgt über die Angriffe",
+        "indirect",
+        "sagte",
+        "Kirby",
+        "John Kirby",
+        "USA",
+    ),
+    (
+        "Seit Ende der Waffenruhe sollen in der belagerten Stadt",
+        "free_indirect",
+        None,
+        NONE,
+        None,
+        None,
+    ),
 ]
 
 
 @pytest.fixture(scope="module", params=["rules", pytest.param("auto", marks=pytest.mark.slow)])
-def seed_quotes(request):
+def seed_doc(request):
     """The seed through the rules alone and through the default detector (hybrid where the
     tagger is installed)."""
     text = SEED.read_text(encoding="utf-8")
     doc = Pipeline.default(detector=request.param).annotate(text, name=SEED.name)
     for q in doc.quotes:
         assert text[q.start : q.end] == q.text
-    return doc.quotes
+    return doc
 
 
-@pytest.mark.parametrize(("prefix", "kind", "cue", "speaker"), EXPECTED)
-def test_seed_quote(seed_quotes, prefix, kind, cue, speaker):
+@pytest.fixture(scope="module")
+def seed_quotes(seed_doc):
+    return seed_doc.quotes
+
+
+@pytest.mark.parametrize(("prefix", "kind", "cue", "speaker", "actor", "affiliation"), EXPECTED)
+def test_seed_quote(seed_quotes, prefix, kind, cue, speaker, actor, affiliation):
     matches = [q for q in seed_quotes if q.text.startswith(prefix)]
     assert matches, f"not found: {prefix!r}; found {[q.text[:40] for q in seed_quotes]}"
     quote = matches[0]
     assert quote.kind == kind
     found_cue = quote.cue.text if quote.cue else None
     assert found_cue in cue if isinstance(cue, set) else found_cue == cue
-    if speaker is not None:
-        assert quote.speaker is not None and quote.speaker.text == speaker
+    if speaker == NONE:
+        assert quote.speaker is None
+        return
+    assert quote.speaker is not None and quote.speaker.text == speaker
+    assert quote.speaker.actor == actor
+    assert quote.speaker.affiliation == affiliation
+
+
+def test_seed_addressee_of_the_ultimatum(seed_quotes):
+    (quote,) = [q for q in seed_quotes if q.text.startswith("dass sich die USA vorbereiteten")]
+    assert quote.addressee is not None and quote.addressee.text == "Lawrow"
+    assert quote.addressee.actor == "Sergej Lawrow"
+
+
+def test_seed_actors(seed_doc):
+    actors = {a.name: a for a in seed_doc.actors}
+    assert actors["USA"].type == "country"
+    assert actors["Russland"].type == "country" and "Der Kreml" in actors["Russland"].aliases
+    assert actors["John Kerry"].type == "person" and actors["John Kerry"].affiliation == "USA"
+    assert actors["Viktor Posnichir"].affiliation == "Russland"
+    assert actors["John Kirby"].affiliation == "USA"
+    assert {"Kirby", "Sprecher John Kirby"} <= set(actors["John Kirby"].aliases)
+    record = seed_doc.to_dict()
+    assert [a["name"] for a in record["actors"]] == [a.name for a in seed_doc.actors]
+    for entry in record["actors"]:
+        for mention in entry["mentions"]:
+            assert seed_doc.text[mention["start"] : mention["end"]] == mention["text"]
+
+
+def test_seed_headline_speaker(seed_quotes):
+    """The tagger finds the headline *Kerry droht Russland*; its speaker is Kerry, not the
+    speaker of the paragraph before."""
+    headline = [q for q in seed_quotes if q.text == "Kerry droht Russland"]
+    for quote in headline:
+        assert quote.speaker is not None and quote.speaker.actor == "John Kerry"
 
 
 def test_seed_has_no_spurious_quotes(seed_quotes):

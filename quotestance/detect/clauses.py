@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quotestance.document import Sentence, Token
+from quotestance.document import Document, Quote, Sentence, Token
 
 CLAUSE_BREAKS = {",", ";", ":", "–", "—", "-"}
 FINAL_PUNCT = {".", "!", "?", "…"}
@@ -140,3 +140,21 @@ def noun_phrase_before(sent: Sentence, index: int, floor: int) -> tuple[int, int
         if tag(sent.tokens[j]) == "ART" and (tag(prev) == "CARD" or prev.text[:1].islower()):
             start = j
     return start, index
+
+
+def embedded_report(doc: Document, quote: Quote) -> bool:
+    """Whether the quote's own frame is reported speech: its cue clause has a Konjunktiv I
+    finite verb before the cue, outside the quote ("Kerry habe Lawrow gesagt, dass ...").
+    What follows such a quote continues the outer reporter, not the embedded speaker."""
+    if quote.cue is None:
+        return False
+    sent = doc.sentence_at(quote.cue.start)
+    if sent is None:
+        return False
+    return any(
+        tok.mood == "subj1"
+        and tag(tok).endswith("FIN")
+        and not (quote.start <= tok.start < quote.end)
+        for tok in sent.tokens
+        if tok.end <= quote.cue.start
+    )

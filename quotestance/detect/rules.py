@@ -25,6 +25,7 @@ from quotestance.detect.clauses import (
     Clause,
     clause_of,
     clauses,
+    embedded_report,
     finite_verbs,
     is_finite,
     is_subordinate,
@@ -849,12 +850,18 @@ def merge(doc: Document, direct: list[Candidate], reported: list[Candidate]) -> 
 
 
 def _continue_speakers(doc: Document, quotes: list[Quote]) -> None:
-    """A quote without a cue continues the speaker of the quote just before it."""
+    """A quote without a cue continues the speaker who holds the floor: the speaker of the
+    quote just before it, or, when that quote's own frame is reported ("Kerry habe Lawrow
+    gesagt, dass ..."), the reporter before it."""
     previous: Quote | None = None
+    floor: Quote | None = None
     for quote in quotes:
         if quote.speaker is None and quote.cue is None and previous is not None:
             gap = doc.text[previous.end : quote.start]
-            if gap.count("\n\n") <= 1 and previous.speaker is not None:
-                quote.speaker = previous.speaker
+            holder = floor if floor is not None and embedded_report(doc, previous) else previous
+            if gap.count("\n\n") <= 1 and holder.speaker is not None:
+                quote.speaker = holder.speaker
                 quote.evidence.append("continues_speaker")
+        if not embedded_report(doc, quote):
+            floor = quote
         previous = quote

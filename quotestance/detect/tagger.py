@@ -386,16 +386,33 @@ class QuoteTagger:
                 continue
             logits = {role: [per_window[i][role] for i in mine] for role in ROLES}
             merged = merge_window_predictions([windows[i] for i in mine], logits, len(words))
-            results.append((words, {role: merged[role].argmax(-1) for role in ROLES}))
+            tags = {role: merged[role].argmax(-1) for role in ROLES}
+            for role in ("source", "addressee"):  # P(word is in the role), for the speaker stage
+                scores = merged[role] - merged[role].max(-1, keepdims=True)
+                probs = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
+                tags[f"{role}_p"] = 1.0 - probs[:, 0]
+            results.append((words, tags))
         return results
 
     def detect_many(self, docs: list[Document]) -> list[list[Quote]]:
+        """Quotes per document; the tagged source and addressee spans go to
+        ``doc.tagged_roles`` for the speaker stage."""
         out = []
         for doc, (words, tags) in zip(docs, self.word_tags_many(docs), strict=True):
             if not words:
                 out.append([])
                 continue
             role_spans = {role: tags_to_spans(role, words, tags[role].tolist()) for role in ROLES}
+            for role in ("source", "addressee"):
+                doc.tagged_roles[role] = [
+                    Span(s, e, doc.text[s:e])
+                    for s, e, _ in join_adjacent(doc.text, role_spans[role])
+                ]
+                doc.role_scores[role] = [
+                    (s, e, round(float(p), 3))
+                    for (s, e), p in zip(words, tags[f"{role}_p"], strict=True)
+                    if p >= 0.02
+                ]
             out.append(spans_to_quotes(doc, role_spans))
         return out
 

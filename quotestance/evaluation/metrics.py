@@ -33,6 +33,7 @@ from quotestance.document import STANCE_LABELS, Document, Quote, Span
 _CI_FIGURES = {
     "quote": ("q_correct", "q_pred", "q_found", "q_gold"),
     "message_token": ("tok_tp", "tok_pred", "tok_tp", "tok_gold"),
+    "joint": ("joint_correct", "q_pred", "joint_found", "q_gold"),
 }
 _DOC_COUNTS = sorted({name for names in _CI_FIGURES.values() for name in names})
 
@@ -121,6 +122,7 @@ class _Pred:
     message: frozenset[TokenId]
     speaker: frozenset[TokenId]
     cue: frozenset[TokenId]
+    addressee: frozenset[TokenId]
     kind: str
     stance: str | None
 
@@ -151,6 +153,10 @@ class Scorer:
         self.per_doc: list[tuple[int, ...]] = []
         self.stance_pairs: list[tuple[str, str]] = []
         self.pred_has_stance = False
+        self.speaker_form_n: Counter[str] = Counter()
+        self.speaker_form_ok: Counter[str] = Counter()
+        self.speaker_errors: Counter[tuple[str, str]] = Counter()
+        self.error_examples: dict[tuple[str, str], list[dict[str, str]]] = {}
 
     def add(self, gold: AnnotatedDocument, pred: Document) -> None:
         """Score one document; ``pred`` must be annotated on ``gold.text``."""
@@ -167,7 +173,9 @@ class Scorer:
         doc["tok_pred"] = len(pred_tokens)
 
         for number, g in enumerate(gold.gold):
-            self._score_gold(gold.name, number, g, preds, doc)
+            best = self._score_gold(gold.name, number, g, preds, doc)
+            if g.source and best is not None:
+                self._speaker_by_form(gold, g, pred, best)
         for p in preds:
             self._score_pred(p, gold.gold, doc)
 
@@ -181,13 +189,47 @@ class Scorer:
             message=index.covered(quote.start, quote.end),
             speaker=index.covered_span(quote.speaker),
             cue=index.covered_span(quote.cue),
+            addressee=index.covered_span(quote.addressee),
             kind=quote.kind,
             stance=quote.stance,
         )
 
+    def _speaker_by_form(
+        self, gold: AnnotatedDocument, g: GoldQuote, pred: Document, best: _Pred
+    ) -> None:
+        """Speaker accuracy by the gold source's form, and a typed record of each error."""
+        form = source_form(gold, g, pred)
+        ok = bool(g.source & best.speaker)
+        self.speaker_form_n[form] += 1
+        self.speaker_form_ok[form] += ok
+        if ok:
+            return
+        if not best.speaker:
+            error = "no speaker predicted"
+        elif best.speaker & best.message:
+            error = "a mention inside the quote"
+        elif {t.split(":")[0] for t in best.speaker} & {t.split(":")[0] for t in g.message}:
+            error = "another mention in the quote's sentence"
+        else:
+            error = "a mention in another sentence"
+        key = (form, error)
+        self.speaker_errors[key] += 1
+        examples = self.error_examples.setdefault(key, [])
+        if len(examples) < 3:
+            ordered = sorted(g.message, key=_token_order)
+            start, end = gold.token_spans[ordered[0]][0], gold.token_spans[ordered[-1]][1]
+            examples.append(
+                {
+                    "document": gold.name,
+                    "quote": gold.text[start:end][:160],
+                    "gold_speaker": _tokens_text(gold, g.source),
+                    "predicted_speaker": _tokens_text(gold, best.speaker),
+                }
+            )
+
     def _score_gold(
         self, doc_name: str, number: int, g: GoldQuote, preds: list[_Pred], doc: Counter[str]
-    ) -> None:
+    ) -> _Pred | None:
         doc["q_gold"] += 1
         self.form_gold[g.form] += 1
         self.medium_gold[g.medium or "unknown"] += 1
@@ -200,6 +242,8 @@ class Scorer:
             if g.source:
                 doc["spk_n"] += 1
                 doc["spk_ok"] += bool(g.source & best.speaker)
+            if g.addressee:
+                doc["addr_found"] += bool(g.addressee & best.addressee)
             if any(_speaker_ok(g, p) for p in matches):
                 doc["joint_found"] += 1
             if self.stance_gold is not None:
@@ -209,6 +253,9 @@ class Scorer:
         if g.cue:
             doc["cue_gold"] += 1
             doc["cue_found"] += any(_covers_half(p.cue, g.cue, len(g.cue)) for p in preds)
+        if g.addressee:
+            doc["addr_gold"] += 1
+        return best if matches else None
 
     def _score_pred(self, p: _Pred, golds: list[GoldQuote], doc: Counter[str]) -> None:
         doc["q_pred"] += 1
@@ -223,6 +270,9 @@ class Scorer:
             doc["cue_correct"] += any(
                 g.cue and _covers_half(p.cue, g.cue, len(p.cue)) for g in golds
             )
+        if p.addressee:
+            doc["addr_pred"] += 1
+            doc["addr_correct"] += any(g.addressee & p.addressee for g in matched)
         if p.stance is not None:
             self.pred_has_stance = True
 
@@ -252,6 +302,19 @@ class Scorer:
                 "correct": c["spk_ok"],
                 "n": c["spk_n"],
             },
+            "addressee": figure("addr_correct", "addr_pred", "addr_found", "addr_gold"),
+            "speaker_accuracy_by_form": _rates(
+                self.speaker_form_ok, self.speaker_form_n, "correct", "n", "accuracy"
+            ),
+            "speaker_errors": [
+                {
+                    "form": form,
+                    "error": error,
+                    "count": n,
+                    "examples": self.error_examples[(form, error)],
+                }
+                for (form, error), n in self.speaker_errors.most_common()
+            ],
             "recall_by_form": _rates(self.form_found, self.form_gold, "found", "gold", "recall"),
             "recall_by_medium": _rates(
                 self.medium_found, self.medium_gold, "found", "gold", "recall"
@@ -286,6 +349,55 @@ class Scorer:
             f = _safe_div(2 * p * r, p + r)
             out[name] = [float(np.percentile(f, 2.5)), float(np.percentile(f, 97.5))]
         return out
+
+
+PRONOUN_TAGS = {"PPER", "PDS", "PRELS", "PIS", "PPOSAT", "PRF", "PWS", "PRELAT"}
+
+
+def _token_order(token_id: TokenId) -> tuple[int, ...]:
+    return tuple(int(x) if x.isdigit() else 0 for x in str(token_id).split(":"))
+
+
+def _tokens_text(gold: AnnotatedDocument, ids: Iterable[TokenId]) -> str:
+    return " ".join(gold.token_text(t) for t in sorted(ids, key=_token_order))
+
+
+def source_form(gold: AnnotatedDocument, g: GoldQuote, pred: Document) -> str:
+    """The form of a gold speaker mention: ``continuation`` (not in the quote's sentences),
+    ``pronoun``, ``organisation`` (a registry actor or an institution noun), ``name`` or
+    ``title/description``. POS tags come from the predicted document's text layer."""
+    from quotestance.speakers.actors import ActorRegistry
+    from quotestance.speakers.resolve import ORG_HEADS
+
+    def sentence(token_id: TokenId) -> str:
+        return str(token_id).split(":")[0]
+
+    if not {sentence(t) for t in g.source} & {sentence(t) for t in g.message}:
+        return "continuation"
+    spans = sorted(gold.token_spans[t] for t in g.source)
+    tokens = [tok for tok in pred.tokens if any(s <= tok.start < e for s, e in spans)]
+    tags = [(tok.pos or "").replace("(", "").replace(")", "") for tok in tokens]
+    if tokens and all(t in PRONOUN_TAGS for t in tags):
+        return "pronoun"
+    text = _tokens_text(gold, g.source)
+    registry = _registry(ActorRegistry)
+    entry = registry.lookup(text)
+    if (entry is not None and entry.type != "person") or (
+        tokens and ORG_HEADS.search(tokens[-1].text)
+    ):
+        return "organisation"
+    if "NE" in tags:
+        return "name"
+    return "title/description"
+
+
+_REGISTRY: list[Any] = []
+
+
+def _registry(factory: Any) -> Any:
+    if not _REGISTRY:
+        _REGISTRY.append(factory.default())
+    return _REGISTRY[0]
 
 
 def _speaker_ok(g: GoldQuote, p: _Pred) -> bool:

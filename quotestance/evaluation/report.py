@@ -176,9 +176,62 @@ def _corpus_section(results: Mapping[str, Any], corpus: str) -> list[str]:
         lines += ["Precision per predicted kind:", ""]
         lines += _table(["system", "kind", "predicted", "correct", "precision"], rows)
 
+    lines += _speaker_section(scored)
     for system, r in scored:
         if "stance_e2e" in r:
             lines += _stance_section(system, r["stance_e2e"])
+    return lines
+
+
+SPEAKER_FORMS = ("name", "title/description", "pronoun", "organisation", "continuation")
+
+
+def _speaker_section(scored: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Speaker accuracy by the gold speaker's form, addressee F1, and the commonest speaker
+    errors with examples."""
+    scored = [(s, r) for s, r in scored if r.get("speaker_accuracy_by_form")]
+    if not scored:
+        return []
+    lines = ["Speaker accuracy by the form of the gold speaker (found quotes with a speaker):", ""]
+    seen = {form for _, r in scored for form in r["speaker_accuracy_by_form"]}
+    forms = [f for f in SPEAKER_FORMS if f in seen] + sorted(seen - set(SPEAKER_FORMS))
+    rows = []
+    for form in forms:
+        cells = []
+        for _, r in scored:
+            v = r["speaker_accuracy_by_form"].get(form)
+            cells.append(f"{_num(v['accuracy'])} ({v['correct']}/{v['n']})" if v else "–")
+        rows.append([form, *cells])
+    lines += _table(["gold speaker form", *[system for system, _ in scored]], rows)
+    rows = [
+        [system, str(a["gold"]), str(a["predicted"]), _num(a["precision"]), _num(a["recall"]),
+         _num(a["f1"])]
+        for system, r in scored
+        if (a := r.get("addressee"))
+    ]  # fmt: skip
+    if rows:
+        lines += ["Addressee (a predicted addressee shares a token with the gold `Addr`):", ""]
+        lines += _table(["system", "gold", "predicted", "P", "R", "F1"], rows)
+    preferred = [s for s in ("hybrid", "tagger", "rules") if s in dict(scored)]
+    system = preferred[0] if preferred else scored[0][0]
+    r = dict(scored)[system]
+    errors = r.get("speaker_errors", [])[:8]
+    if errors:
+        lines += [f"Commonest speaker errors ({system}), with examples:", ""]
+        rows = []
+        for e in errors:
+            example = e["examples"][0] if e["examples"] else {}
+            rows.append(
+                [
+                    e["form"],
+                    e["error"],
+                    str(e["count"]),
+                    example.get("gold_speaker", "").replace("|", "/"),
+                    example.get("predicted_speaker", "").replace("|", "/") or "–",
+                    example.get("quote", "")[:80].replace("|", "/"),
+                ]
+            )
+        lines += _table(["gold form", "error", "count", "gold speaker", "predicted", "quote"], rows)
     return lines
 
 

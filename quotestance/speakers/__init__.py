@@ -1,0 +1,1 @@
+"""Speakers: link quotes to mentions, resolve mentions to actors (coreference, registry)."""

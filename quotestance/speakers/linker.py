@@ -1,0 +1,275 @@
+"""Speaker linking: rank the candidate mentions around a quote and pick the speaker.
+
+A logistic-regression scorer over (quote, candidate) features: where the candidate stands
+relative to the quote and its cue, what kind of phrase it is, whether the tagger marked it as a
+source, whether it spoke the previous quote. Trained by ``training/train_speaker.py`` on
+SpkAtt-news and GePaDe train documents; the weights are a small JSON file in
+``data/speakers/``. Quotes are linked in text order, so a quote without a cue can continue the
+speaker chosen for the one before.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from quotestance.detect.clauses import embedded_report, tag
+from quotestance.document import Document, Mention, Quote
+from quotestance.speakers.mentions import FIRST_PERSON, Candidate, find_candidates
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "data" / "speakers" / "linker.json"
+WINDOW_BEFORE = 4  # sentences before the quote's first sentence
+WINDOW_AFTER = 1  # sentences after its last
+REPORT_PREPOSITIONS = {"laut", "nach", "zufolge", "von", "durch", "gegenüber"}
+CONTINUATION_MIN_SOURCE_P = 0.1
+KINDS = ("direct", "indirect", "reported", "free_indirect", "mixed")
+
+
+@dataclass
+class QuoteContext:
+    """What the features need to know about a quote, computed once per quote."""
+
+    quote: Quote
+    first: int  # sentence indices
+    last: int
+    paragraph: int
+    cue_sentence: int | None
+    cue_token: int | None  # index of the cue's first token in its sentence
+    previous_speaker: tuple[int, int] | None = None  # chosen for the quote before
+    other_quotes: list[tuple[int, int]] = field(default_factory=list)
+
+
+def sentence_index(doc: Document, offset: int) -> int:
+    lo, hi = 0, len(doc.sentences) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if doc.sentences[mid].start <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def quote_context(doc: Document, quote: Quote) -> QuoteContext:
+    first = sentence_index(doc, quote.start)
+    last = sentence_index(doc, max(quote.start, quote.end - 1))
+    cue_sentence = cue_token = None
+    if quote.cue is not None:
+        cue_sentence = sentence_index(doc, quote.cue.start)
+        tokens = doc.sentences[cue_sentence].tokens
+        cue_token = next(
+            (k for k, t in enumerate(tokens) if t.end > quote.cue.start), len(tokens) - 1
+        )
+    others = [(q.start, q.end) for q in doc.quotes if q is not quote]
+    return QuoteContext(
+        quote, first, last, doc.sentences[first].paragraph, cue_sentence, cue_token, None, others
+    )
+
+
+def features(doc: Document, ctx: QuoteContext, cand: Candidate) -> dict[str, float]:
+    """Sparse binary (and a few graded) features of one candidate for one quote."""
+    quote = ctx.quote
+    f: dict[str, float] = {"bias": 1.0}
+    offset = cand.sentence - ctx.first if cand.sentence < ctx.first else 0
+    if cand.sentence > ctx.last:
+        offset = cand.sentence - ctx.last
+    f[f"sent_offset={max(-WINDOW_BEFORE, min(WINDOW_AFTER, offset))}"] = 1
+    f[f"kind={cand.kind}"] = 1
+    f[f"quote_kind={quote.kind}"] = 1
+    f[f"kind={cand.kind}&quote_kind={quote.kind}"] = 1
+    f[f"kind={cand.kind}&sent_offset={max(-2, min(1, offset))}"] = 1
+    if cand.source_p:
+        f["source_p"] = cand.source_p
+        f[f"source_p>{int(cand.source_p * 4) / 4}"] = 1
+        f[f"source_p&sent_offset={max(-2, min(1, offset))}"] = cand.source_p
+    if cand.addressee_p > 0.5:
+        f["addressee_p"] = cand.addressee_p
+    if cand.tagged:
+        f["tagged"] = 1
+        f[f"tagged&sent_offset={max(-2, min(1, offset))}"] = 1
+    if (
+        quote.speaker is not None
+        and cand.start < quote.speaker.end
+        and cand.end > quote.speaker.start
+    ):
+        f["detector_speaker"] = 1
+        if cand.start == quote.speaker.start and cand.end == quote.speaker.end:
+            f["detector_speaker_exact"] = 1
+    if (
+        ctx.previous_speaker
+        and cand.start < ctx.previous_speaker[1]
+        and cand.end > ctx.previous_speaker[0]
+    ):
+        f["previous_speaker"] = 1
+        f[f"previous_speaker&has_cue={quote.cue is not None}"] = 1
+    if doc.sentences[cand.sentence].paragraph != ctx.paragraph:
+        f["other_paragraph"] = 1
+    if any(s < cand.end and e > cand.start for s, e in ctx.other_quotes):
+        f["inside_other_quote"] = 1
+    sent = doc.sentences[cand.sentence]
+    before = sent.tokens[cand.first - 1] if cand.first > 0 else None
+    after = sent.tokens[cand.last] if cand.last < len(sent.tokens) else None
+    if before is not None:
+        btag = tag(before)
+        if before.text.lower() in REPORT_PREPOSITIONS:
+            f[f"after_prep={before.text.lower()}"] = 1
+        elif btag.startswith("APPR"):
+            f["after_other_prep"] = 1
+        if btag.endswith("FIN"):
+            f["after_finite_verb"] = 1
+        if btag == "$,":
+            f["after_comma"] = 1
+    else:
+        f["sentence_initial"] = 1
+    if after is not None:
+        atag = tag(after)
+        if atag.endswith("FIN"):
+            f["before_finite_verb"] = 1
+        if after.text.lower() == "zufolge":
+            f["before_zufolge"] = 1
+        if atag == "$,":
+            f["before_comma"] = 1
+    head = sent.tokens[cand.last - 1]
+    f[f"head={(head.lemma or head.text).lower()}"] = 1
+    f[f"first={sent.tokens[cand.first].text.lower()}"] = 1
+    if cand.pronoun in FIRST_PERSON:
+        f["first_person"] = 1
+    if cand.text[:1].islower() and cand.kind != "pronoun":
+        f["lowercase_start"] = 1
+    for name in quote.evidence:
+        f["evidence=" + ("speech_act" if name.startswith("speech_act_verb_") else name)] = 1
+    if "detector_speaker" in f and any(e.startswith("speech_act_verb_") for e in quote.evidence):
+        f["detector_speaker&speech_act"] = 1
+    if quote.cue is None:
+        f["no_cue"] = 1
+        f[f"no_cue&sent_offset={max(-WINDOW_BEFORE, min(WINDOW_AFTER, offset))}"] = 1
+    elif ctx.cue_sentence == cand.sentence and ctx.cue_token is not None:
+        gap = (
+            cand.first - ctx.cue_token
+            if cand.first > ctx.cue_token
+            else cand.last - ctx.cue_token - 1
+        )
+        bucket = "0" if gap == 1 or gap == 0 else ("near" if abs(gap) <= 3 else "far")
+        side = "after" if cand.first > ctx.cue_token else "before"
+        f[f"cue_{side}_{bucket}"] = 1
+        f[f"cue_{side}_{bucket}&kind={cand.kind}"] = 1
+        if cand.tagged:
+            f[f"cue_{side}_{bucket}&tagged"] = 1
+    else:
+        f["cue_other_sentence"] = 1
+    if cand.start >= quote.end:
+        f["after_quote"] = 1
+    elif cand.end > quote.start:
+        f["inside_quote"] = 1
+        f[f"inside_quote&kind={cand.kind}"] = 1
+        f[f"inside_quote&quote_kind={quote.kind}"] = 1
+        if cand.start - quote.start <= 2:
+            f["quote_initial"] = 1
+    f["log_chars"] = (
+        math.log1p(
+            abs(cand.start - quote.start if cand.start >= quote.end else quote.start - cand.end)
+        )
+        / 8
+    )
+    f["tokens"] = min(cand.last - cand.first, 12) / 12
+    return f
+
+
+def candidates_for(
+    doc: Document, ctx: QuoteContext, candidates: list[Candidate]
+) -> list[Candidate]:
+    """Candidates in the window around the quote; inside a direct quote's marks, none."""
+    low, high = ctx.first - WINDOW_BEFORE, ctx.last + WINDOW_AFTER
+    quote = ctx.quote
+    return [
+        c
+        for c in candidates
+        if low <= c.sentence <= high
+        and not (quote.kind == "direct" and c.start < quote.end and c.end > quote.start)
+    ]
+
+
+def is_headline(doc: Document, index: int) -> bool:
+    """A one-sentence paragraph without final punctuation: a title or subheading."""
+    sent = doc.sentences[index]
+    alone = all(
+        s.paragraph != sent.paragraph or s is sent
+        for s in doc.sentences[max(0, index - 1) : index + 2]
+    )
+    return alone and not sent.text.rstrip().endswith((".", "!", "?", "…", "“", '"', "»", "«", ":"))
+
+
+class SpeakerLinker:
+    """Pipeline stage: scores candidates with a saved logistic regression and sets each
+    quote's speaker to the best one above the threshold (or none)."""
+
+    name = "speakers"
+
+    def __init__(self, weights: dict[str, float], intercept: float, threshold: float) -> None:
+        self.weights = weights
+        self.intercept = intercept
+        self.threshold = threshold
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> SpeakerLinker:
+        data = json.loads(Path(path or DEFAULT_MODEL).read_text(encoding="utf-8"))
+        return cls(data["weights"], data["intercept"], data["threshold"])
+
+    def score(self, feats: dict[str, float]) -> float:
+        z = self.intercept + sum(self.weights.get(k, 0.0) * v for k, v in feats.items())
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def link(self, doc: Document) -> list[tuple[Quote, Candidate | None, float]]:
+        """Each quote's best candidate (or None) and its score, in text order."""
+        candidates = find_candidates(doc)
+        results = []
+        previous: tuple[int, int] | None = None
+        floor_kept = False
+        for quote in sorted(doc.quotes, key=lambda q: (q.start, q.end)):
+            ctx = quote_context(doc, quote)
+            ctx.previous_speaker = previous
+            eligible = candidates_for(doc, ctx, candidates)
+            if is_headline(doc, ctx.first):
+                # a title names its own actors; it continues nobody's speech
+                eligible = [
+                    c for c in eligible if doc.sentences[c.sentence].paragraph == ctx.paragraph
+                ]
+            scored = [(self.score(features(doc, ctx, c)), c) for c in eligible]
+            best = max(scored, key=lambda x: x[0], default=(0.0, None))
+            chosen = best[1] if best[0] >= self.threshold else None
+            if (
+                chosen is not None
+                and quote.cue is None
+                and chosen.sentence not in range(ctx.first, ctx.last + 1)
+                and (chosen.start, chosen.end) != previous
+                and chosen.source_p < CONTINUATION_MIN_SOURCE_P
+            ):
+                chosen = None  # a cue-less quote continues someone who spoke, not any phrase
+            if quote.cue is None and floor_kept and previous is not None:
+                # a cue-less quote after an embedded report continues the outer reporter
+                chosen = next((c for _, c in scored if (c.start, c.end) == previous), chosen)
+            results.append((quote, chosen, best[0]))
+            floor_kept = False
+            if chosen is not None:
+                if embedded_report(doc, quote) and previous is not None:
+                    floor_kept = True  # "Kerry habe Lawrow gesagt, dass ...": the floor stays
+                    continue
+                previous = (chosen.start, chosen.end)
+        return results
+
+    def __call__(self, doc: Document) -> Document:
+        for quote, cand, _ in self.link(doc):
+            if quote.speaker is not None and any(
+                e.startswith("speech_act_verb_") for e in quote.evidence
+            ):
+                continue  # a speech act's subject ("Kerry drohte ...") is the rules' surest speaker
+            if cand is None:
+                quote.speaker = None
+            elif quote.speaker is None or (quote.speaker.start, quote.speaker.end) != (
+                cand.start,
+                cand.end,
+            ):
+                quote.speaker = Mention(cand.start, cand.end, cand.text)
+        return doc

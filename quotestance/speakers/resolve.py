@@ -1,0 +1,332 @@
+"""Resolve speaker, addressee and target mentions to canonical actors (in-document coreference).
+
+For each mention a quote points to, in text order:
+1. the registry: countries, capitals, metonyms, organisations ("Der Kreml" -> Russland);
+2. a personal name ("US-Außenminister John Kerry" -> John Kerry): name parts join one person
+   ("Kerry" = "John Kerry"), the fullest form in the document (or seen earlier in a batch) is
+   the canonical name;
+3. a pronoun ("er", "sie"): the latest person or group before it whose gender agrees (first
+   names by ``gender-guesser``, title nouns by ``german-nouns``);
+4. a title or description ("der Minister", "der US-Außenminister"): the latest person whose
+   title ends in that noun; otherwise the description itself becomes the actor.
+Affiliations come from country words in any of the actor's mentions ("US-", "russischen"),
+else from the latest country named outside quotes earlier in the paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from quotestance.detect.clauses import tag
+from quotestance.document import Actor, Document, Mention, Span
+from quotestance.speakers.actors import ARTICLES, ActorEntry, ActorRegistry
+
+ORG_HEADS = re.compile(
+    r"(ministerium|regierung|partei|fraktion|zeitung|agentur|gericht|polizei|behörde|amt"
+    r"|kommission|rat|verband|gewerkschaft|konzern|unternehmen|bank|armee|militär|staatsanwaltschaft"
+    r"|organisation|institut|verein|bündnis|koalition|opposition|union|stiftung|ausschuss|kreml)$",
+    re.IGNORECASE,
+)
+PRONOUN_GENDER = {
+    "er": "male",
+    "ihm": "male",
+    "ihn": "male",
+    "sie": "female/plural",
+    "ihr": "female",
+}
+PLURAL_TYPES = ("country", "organisation", "group")
+
+
+@lru_cache(maxsize=1)
+def _gender_detector():
+    try:
+        import gender_guesser.detector as gender
+
+        return gender.Detector(case_sensitive=False)
+    except ImportError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _nouns():
+    try:
+        from german_nouns.lookup import Nouns
+
+        return Nouns()
+    except ImportError:
+        return None
+
+
+def first_name_gender(name: str) -> str | None:
+    detector = _gender_detector()
+    if detector is None:
+        return None
+    guess = detector.get_gender(name)
+    return {
+        "male": "male",
+        "mostly_male": "male",
+        "female": "female",
+        "mostly_female": "female",
+    }.get(guess)
+
+
+def noun_gender(noun: str) -> str | None:
+    """Grammatical gender of a title noun (Sprecherin -> female), the compound's last part."""
+    nouns = _nouns()
+    word = noun.split("-")[-1]
+    if nouns is None or not word:
+        return None
+    try:
+        entries = nouns[word]
+    except (KeyError, IndexError):
+        entries = []
+    genus = next((e.get("genus") for e in entries if e.get("genus")), None)
+    return {"m": "male", "f": "female"}.get(genus)
+
+
+@dataclass
+class Entity:
+    """An actor being built for one document."""
+
+    name: str
+    type: str
+    affiliation: str | None = None
+    gender: str | None = None
+    titles: list[str] = field(default_factory=list)
+    mentions: list[Span] = field(default_factory=list)
+    last_seen: int = 0
+
+
+class ActorResolver:
+    """Pipeline stage: fills ``actor``/``affiliation`` of quote mentions and ``doc.actors``.
+
+    Keeps a memory of full personal names across the documents of a run (the per-corpus part
+    of the registry), used when a document names a person by surname only.
+    """
+
+    name = "actors"
+
+    def __init__(self, registry: ActorRegistry | None = None) -> None:
+        self.registry = registry or ActorRegistry.default()
+        self.known_people: dict[str, tuple[str, str | None]] = {}
+
+    # -- mention analysis -------------------------------------------------------------
+    def _tokens(self, doc: Document, span: Span):
+        sent = doc.sentence_at(span.start)
+        if sent is None:
+            return []
+        return [t for t in sent.tokens if t.start < span.end and t.end > span.start]
+
+    @staticmethod
+    def _split_name(tokens) -> tuple[list[str], list[str]]:
+        """(title words, name words) of a mention: the name is the trailing run of
+        capitalised non-noun tokens ("US-Außenminister John Kerry")."""
+        words = [t for t in tokens if t.text not in (",", "(", ")")]
+        name: list[str] = []
+        for tok in reversed(words):
+            if tok.text[:1].isupper() and tag(tok) in ("NE", "FM") and "-" not in tok.text[1:]:
+                name.insert(0, tok.text)
+            elif name:
+                break
+        title = [t.text for t in words[: len(words) - len(name)] if t.text.lower() not in ARTICLES]
+        if name and len(name) == len(words) and len(name) == 1 and tag(words[0]) != "NE":
+            return title, []
+        return [t for t in title if t[:1].isupper()], name
+
+    def _country_in(self, words: list[str]) -> ActorEntry | None:
+        for word in words:
+            entry = self.registry.country_of_word(word)
+            if entry is not None:
+                return entry
+        return None
+
+    def _context_country(self, doc: Document, offset: int) -> str | None:
+        """The latest country named before ``offset`` in its paragraph, outside quotes."""
+        sent = doc.sentence_at(offset)
+        if sent is None:
+            return None
+        quoted = [(q.start, q.end) for q in doc.quotes]
+        for candidate in reversed(doc.sentences[: sent.index + 1]):
+            if candidate.paragraph != sent.paragraph:
+                break
+            for tok in reversed(candidate.tokens):
+                if tok.start >= offset or any(s <= tok.start < e for s, e in quoted):
+                    continue
+                entry = self.registry.country_of_word(tok.text)
+                if entry is not None and entry.type == "country":
+                    return entry.name
+        return None
+
+    # -- resolution ---------------------------------------------------------------------
+    def _resolve(self, doc: Document, span: Span, entities: list[Entity], order: int) -> Entity:
+        tokens = self._tokens(doc, span)
+        text = span.text.strip()
+        lower = text.lower()
+        entry = self.registry.lookup(text)
+        if entry is not None:
+            return self._entity(
+                entities,
+                entry.name,
+                entry.type,
+                entry.affiliation or (entry.name if entry.type == "country" else None),
+            )
+        if len(tokens) == 1 and lower in PRONOUN_GENDER:
+            found = self._antecedent(entities, PRONOUN_GENDER[lower])
+            if found is not None:
+                return found
+        title, name = self._split_name(tokens)
+        if name:
+            entry = self.registry.lookup(" ".join(name))
+            if entry is not None:
+                affiliation = entry.affiliation or (entry.name if entry.type == "country" else None)
+                return self._entity(entities, entry.name, entry.type, affiliation)
+            return self._person(doc, span, entities, title, name)
+        head = tokens[-1].text if tokens else text
+        for entity in sorted(entities, key=lambda e: -e.last_seen):
+            if entity.type == "person" and any(
+                t.lower().endswith(head.lower()) and len(head) > 3 for t in entity.titles
+            ):
+                return entity
+        words = [t.text for t in tokens]
+        while words and words[0].lower() in ARTICLES:
+            words = words[1:]
+        label = " ".join(words) or text
+        kind = "organisation" if ORG_HEADS.search(head) else "other"
+        country = self._country_in(words)
+        affiliation = country.name if country is not None else None
+        return self._entity(entities, label, kind, affiliation)
+
+    def _entity(
+        self, entities: list[Entity], name: str, kind: str, affiliation: str | None
+    ) -> Entity:
+        for entity in entities:
+            if entity.name == name:
+                return entity
+        entity = Entity(name, kind, affiliation)
+        entities.append(entity)
+        return entity
+
+    def _person(
+        self, doc, span: Span, entities: list[Entity], title: list[str], name: list[str]
+    ) -> Entity:
+        surname = name[-1]
+        match = next(
+            (e for e in entities if e.type == "person" and e.name.split()[-1] == surname), None
+        )
+        written, written_titles = self._full_names.get(surname, ("", []))
+        if match is None:
+            full = " ".join(name)
+            if len(name) == 1:
+                full = written or self.known_people.get(surname, (full,))[0]
+            match = Entity(full, "person")
+            entities.append(match)
+        elif len(name) > len(match.name.split()):
+            match.name = " ".join(name)
+        title = [*title, *written_titles]
+        match.titles.extend(t for t in title if t not in match.titles)
+        name = match.name.split()
+        country = self._country_in([*title, span.text])
+        if country is not None and match.affiliation is None:
+            match.affiliation = country.name
+        if match.gender is None:
+            match.gender = first_name_gender(name[0]) if len(name) > 1 else None
+            if match.gender is None and title:
+                match.gender = noun_gender(title[-1])
+        return match
+
+    @staticmethod
+    def _antecedent(entities: list[Entity], wanted: str) -> Entity | None:
+        for entity in sorted(entities, key=lambda e: -e.last_seen):
+            if entity.type == "person":
+                gender = entity.gender
+                if wanted == "male" and gender in ("male", None):
+                    return entity
+                if wanted in ("female", "female/plural") and gender == "female":
+                    return entity
+            elif wanted == "female/plural" and entity.type in PLURAL_TYPES:
+                return entity
+        return None
+
+    @staticmethod
+    def full_names(doc: Document) -> dict[str, tuple[str, list[str]]]:
+        """Surname -> (the longest personal name written anywhere in the document, the title
+        nouns written right before it): "US-Außenministerin Hillary Clinton"."""
+        names: dict[str, tuple[str, list[str]]] = {}
+        for sent in doc.sentences:
+            tokens = sent.tokens
+            k = 0
+            while k < len(tokens):
+                end = k
+                while (
+                    end < len(tokens)
+                    and tag(tokens[end]) == "NE"
+                    and tokens[end].text[:1].isupper()
+                    and "-" not in tokens[end].text
+                ):
+                    end += 1
+                if end == k:
+                    k += 1
+                    continue
+                run = [t.text for t in tokens[k:end]]
+                titles = [
+                    t.text
+                    for t in tokens[max(0, k - 2) : k]
+                    if tag(t) == "NN" and t.text[:1].isupper()
+                ]
+                known = names.get(run[-1])
+                if len(run) >= 2 and (known is None or len(run) > len(known[0].split())):
+                    names[run[-1]] = (" ".join(run), titles or (known[1] if known else []))
+                elif known is not None and titles:
+                    known[1].extend(t for t in titles if t not in known[1])
+                k = end
+        return names
+
+    def __call__(self, doc: Document) -> Document:
+        entities: list[Entity] = []
+        self._full_names = self.full_names(doc)
+        order = 0
+        for quote in sorted(doc.quotes, key=lambda q: (q.start, q.end)):
+            for role in ("speaker", "addressee", "target"):
+                mention: Mention | None = getattr(quote, role)
+                if mention is None:
+                    continue
+                order += 1
+                entity = self._resolve(doc, mention, entities, order)
+                entity.last_seen = order
+                if not any(
+                    m.start == mention.start and m.end == mention.end for m in entity.mentions
+                ):
+                    entity.mentions.append(Span(mention.start, mention.end, mention.text))
+                if entity.affiliation is None and entity.type in (
+                    "person",
+                    "other",
+                    "organisation",
+                ):
+                    entity.affiliation = self._context_country(doc, mention.start)
+                mention.actor = entity.name
+        by_name = {e.name: e for e in entities}
+        for quote in doc.quotes:
+            for role in ("speaker", "addressee", "target"):
+                mention = getattr(quote, role)
+                if mention is not None and mention.actor in by_name:
+                    mention.affiliation = by_name[mention.actor].affiliation
+        for entity in entities:
+            if entity.type == "person" and len(entity.name.split()) > 1:
+                self.known_people[entity.name.split()[-1]] = (entity.name, entity.affiliation)
+        doc.actors = [
+            Actor(
+                name=e.name,
+                type=e.type if e.type in ("person", "organisation", "country") else "other",
+                affiliation=e.affiliation,
+                aliases=sorted({m.text for m in e.mentions} - {e.name}),
+                mentions=sorted(e.mentions, key=lambda m: m.start),
+                id=f"a{k}",
+            )
+            for k, e in enumerate(entities, 1)
+        ]
+        return doc
+
+    def batch(self, docs: list[Document]) -> list[Document]:
+        return [self(doc) for doc in docs]

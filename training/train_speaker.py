@@ -1,0 +1,263 @@
+"""Train the speaker linker (``quotestance/speakers/linker.py``) on gold speaker annotations.
+
+Steps: run the quote detector over SpkAtt-news and GePaDe *train* documents (the fixed dev split
+is never used for training), match each predicted quote to a gold quote (the half-cover rule
+of metrics.md), generate the candidate mentions around it and label a candidate positive when it
+shares a token with the gold ``Source``. A logistic regression (scikit-learn) is fitted on the
+features; the no-speaker threshold is chosen on train for joint accuracy (a gold quote without
+``Source`` wants no speaker). Writes ``data/speakers/linker.json`` (weights, threshold, data,
+scores) and prints dev figures.
+
+Run: ``python training/train_speaker.py`` (about 3 minutes here; detector output is cached in
+``data/cache/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from quotestance.corpora.base import AnnotatedDocument, GoldQuote
+from quotestance.corpora.spkatt import iter_spkatt
+from quotestance.corpora.split import corpus_path, is_dev
+from quotestance.document import Document, Quote
+from quotestance.evaluation.metrics import Scorer, TokenIndex
+from quotestance.speakers.linker import (
+    DEFAULT_MODEL,
+    SpeakerLinker,
+    candidates_for,
+    features,
+    quote_context,
+)
+from quotestance.speakers.mentions import find_candidates
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = REPO / "data" / "cache"
+CORPORA = ("spkatt-news", "spkatt-gepade")
+
+
+@dataclass
+class SpeakerTrainingArguments:
+    corpora: tuple[str, ...] = CORPORA
+    detector: str = "auto"
+    regularisation: tuple[float, ...] = (0.1, 0.3, 1.0)  # C values, chosen by 5-fold CV on train
+    out: Path = DEFAULT_MODEL
+    seed: int = 13
+    limit: int | None = None
+    notes: dict = field(default_factory=dict)
+
+
+def detected(
+    corpus: str, detector: str, limit: int | None
+) -> list[tuple[AnnotatedDocument, Document]]:
+    """Gold documents with the detector's output, cached per corpus and detector."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"speaker-{corpus}-{detector}-{limit}.pkl"
+    if path.exists():
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    from quotestance.pipeline import Pipeline
+
+    golds = list(iter_spkatt(corpus_path(corpus), corpus=corpus))[:limit]
+    pipeline = Pipeline.default(detector, speakers=False)
+    preds = list(
+        tqdm(
+            pipeline.pipe((g.to_document() for g in golds), batch_size=32),
+            total=len(golds),
+            desc=f"detect {corpus}",
+        )
+    )
+    pairs = list(zip(golds, preds, strict=True))
+    with open(path, "wb") as handle:
+        pickle.dump(pairs, handle)
+    return pairs
+
+
+def match_gold(gold: AnnotatedDocument, pred: Document) -> list[tuple[Quote, GoldQuote | None]]:
+    """Each predicted quote with the gold quote it covers best (or None), in text order."""
+    index = TokenIndex(gold.token_spans)
+    out = []
+    for quote in sorted(pred.quotes, key=lambda q: (q.start, q.end)):
+        covered = index.covered(quote.start, quote.end)
+        best, best_j = None, 0.0
+        for g in gold.gold:
+            inter = len(covered & g.message)
+            if inter * 2 >= len(g.message) and inter:
+                j = inter / len(covered | g.message)
+                if j > best_j:
+                    best, best_j = g, j
+        out.append((quote, best))
+    return out
+
+
+def source_span(gold: AnnotatedDocument, g: GoldQuote | None) -> tuple[int, int] | None:
+    if g is None or not g.source:
+        return None
+    spans = [gold.token_spans[t] for t in g.source]
+    return min(s for s, _ in spans), max(e for _, e in spans)
+
+
+def examples(pairs, split: str):
+    """(features, label, quote key) for every candidate of every matched predicted quote."""
+    rows: list[tuple[dict, int, tuple]] = []
+    for gold, pred in pairs:
+        if (split == "dev") != is_dev(gold.name):
+            continue
+        index = TokenIndex(gold.token_spans)
+        candidates = find_candidates(pred)
+        previous = None
+        for n, (quote, g) in enumerate(match_gold(gold, pred)):
+            if g is None:
+                continue
+            ctx = quote_context(pred, quote)
+            ctx.previous_speaker = previous
+            key = (gold.name, n, bool(g.source))
+            for cand in candidates_for(pred, ctx, candidates):
+                label = int(bool(g.source & index.covered(cand.start, cand.end)))
+                rows.append((features(pred, ctx, cand), label, key))
+            previous = source_span(gold, g) or previous
+    return rows
+
+
+class SpeakerTrainer:
+    def __init__(self, args: SpeakerTrainingArguments) -> None:
+        self.args = args
+        self.pairs = [p for c in args.corpora for p in detected(c, args.detector, args.limit)]
+
+    def train(self) -> SpeakerLinker:
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        started = time.time()
+        rows = examples(self.pairs, "train")
+        vec = DictVectorizer()
+        x = vec.fit_transform([r[0] for r in rows])
+        y = np.array([r[1] for r in rows])
+        cv = {c: self._cross_validate(x, y, rows, c) for c in self.args.regularisation}
+        best_c = max(cv, key=cv.get)
+        model = LogisticRegression(C=best_c, max_iter=3000, random_state=self.args.seed)
+        model.fit(x, y)
+        weights = {
+            name: float(w)
+            for name, w in zip(vec.get_feature_names_out(), model.coef_[0], strict=True)
+        }
+        linker = SpeakerLinker(weights, float(model.intercept_[0]), 0.0)
+        self.linker = linker
+        self.choose_threshold()
+        reachable = {r[2] for r in rows if r[1]}
+        self.info = {
+            "C": best_c,
+            "cv_top1_accuracy": {str(c): round(a, 4) for c, a in cv.items()},
+            "quotes_with_source_and_a_right_candidate": len(reachable),
+            "quotes_with_source": len({r[2] for r in rows if r[2][2]}),
+            "candidates": len(rows),
+            "positives": int(y.sum()),
+            "quotes": len({r[2] for r in rows}),
+            "seconds": round(time.time() - started, 1),
+        }
+        return linker
+
+    def _cross_validate(self, x, y, rows, c: float) -> float:
+        """Top-1 accuracy over quotes with a source, 5 folds grouped by document."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import GroupKFold
+
+        docs = np.array([r[2][0] for r in rows])
+        right = total = 0
+        for fit, held in GroupKFold(n_splits=5).split(x, y, docs):
+            model = LogisticRegression(C=c, max_iter=3000, random_state=self.args.seed)
+            model.fit(x[fit], y[fit])
+            scores = model.decision_function(x[held])
+            best: dict[tuple, tuple[float, int]] = {}
+            for k, i in enumerate(held):
+                key = rows[i][2]
+                if key[2] and (key not in best or scores[k] > best[key][0]):
+                    best[key] = (scores[k], y[i])
+            right += sum(label for _, label in best.values())
+            total += len(best)
+        return right / max(total, 1)
+
+    def evaluate(self, split: str = "dev", linker: SpeakerLinker | None = None) -> dict[str, float]:
+        """The official figures (``Scorer``, metrics.md) with the linker applied to the cached
+        detector output of ``split``."""
+        linker = linker or self.linker
+        scorer = Scorer(resamples=0)
+        for gold, pred in self.pairs:
+            if (split == "dev") == is_dev(gold.name) and gold.corpus == "spkatt-news":
+                scorer.add(gold, linker(copy.deepcopy(pred)))
+        result = scorer.result()
+        return {
+            "speaker_accuracy": round(result["speaker_accuracy"]["accuracy"], 4),
+            "speaker_n": result["speaker_accuracy"]["n"],
+            "joint_f1": round(result["joint"]["f1"], 4),
+            "quote_f1": round(result["quote"]["f1"], 4),
+        }
+
+    def choose_threshold(self, candidates=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)) -> float:
+        """The no-speaker threshold with the best joint F1 on SpkAtt-news train."""
+        best = max(
+            candidates,
+            key=lambda t: self.evaluate(
+                "train", SpeakerLinker(self.linker.weights, self.linker.intercept, t)
+            )["joint_f1"],
+        )
+        self.linker.threshold = best
+        return best
+
+    def save(self, scores: dict) -> Path:
+        out = Path(self.args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "model": "logistic regression over (quote, candidate) features",
+            "trained_on": [
+                f"{c} train split (sha256 dev split excluded)" for c in self.args.corpora
+            ],
+            "licence": "derived from CC BY-NC-SA 4.0 (SpkAtt-news) and CC BY-SA 4.0 (GePaDe) "
+            "data: non-commercial use only",
+            "command": "python training/train_speaker.py",
+            "info": self.info,
+            "scores": scores,
+            "intercept": self.linker.intercept,
+            "threshold": self.linker.threshold,
+            "weights": dict(sorted(self.linker.weights.items())),
+        }
+        out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the speaker linker.")
+    parser.add_argument("--detector", default="auto")
+    parser.add_argument("--C", type=float, nargs="+", default=[0.1, 0.3, 1.0])
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    args = parser.parse_args(argv)
+    trainer = SpeakerTrainer(
+        SpeakerTrainingArguments(
+            detector=args.detector, regularisation=tuple(args.C), out=args.out, limit=args.limit
+        )
+    )
+    trainer.train()
+    scores = {
+        "train": trainer.evaluate("train"),
+        "dev": trainer.evaluate("dev"),
+    }
+    path = trainer.save(scores)
+    print(
+        json.dumps(
+            {"info": trainer.info, "threshold": trainer.linker.threshold, **scores}, indent=1
+        )
+    )
+    print(f"saved {path}")
+
+
+if __name__ == "__main__":
+    main()
