@@ -5,7 +5,7 @@ Exit status (documented in the README):
   1  at least one input could not be read (each reported on stderr, one line); the others
      were annotated and written
   2  usage error, or nothing to annotate
-  3  the command needs a component that is not built yet (``classify`` before the stance model)
+  3  the command needs a component that is not installed (the stance model, the ml extra)
  130 interrupted
 """
 
@@ -146,9 +146,68 @@ def annotate(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_INPUT if failures else EXIT_OK
 
 
-def classify(_args: argparse.Namespace) -> int:
-    _fail("no stance model yet: the stance classifier is not built in this version")
-    return EXIT_MISSING
+CLASSIFY_BATCH = 256  # records classified together; output order is input order
+
+
+def classify(args: argparse.Namespace, out: TextIO) -> int:
+    """JSON Lines in, the same objects out with ``stance`` and ``stance_scores``; a line that
+    is not a JSON object with a string ``text`` is reported (line number) and written back
+    with an ``error`` field, and the others are still classified."""
+    import json
+
+    from quotestance.pipeline import stance_available
+
+    if not stance_available():
+        _fail("no stance model installed (data/stance_model/) or the ml extra is missing")
+        return EXIT_MISSING
+    from quotestance.stance.classifier import StanceClassifier
+
+    if args.input == "-":
+        source = sys.stdin
+    else:
+        try:
+            source = open(args.input, encoding="utf-8")  # noqa: SIM115
+        except OSError as err:
+            _fail(f"{args.input}: cannot read ({err.strerror})")
+            return EXIT_INPUT
+    classifier = StanceClassifier.load()
+    failures = 0
+    pending: list[tuple[int, dict | None, str]] = []
+
+    def flush() -> None:
+        good = [record for _, record, _ in pending if record is not None]
+        results = iter(classifier.classify_records(good))
+        for _, record, error in pending:
+            if record is None:
+                out.write(json.dumps({"error": error}, ensure_ascii=False) + "\n")
+                continue
+            label, scores = next(results)
+            out.write(json.dumps({**record, "stance": label, "stance_scores": scores},
+                                 ensure_ascii=False) + "\n")  # fmt: skip
+        pending.clear()
+
+    with source:
+        try:
+            for number, line in enumerate(source, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                        raise ValueError("expected a JSON object with a string 'text'")
+                    pending.append((number, record, ""))
+                except ValueError as err:
+                    failures += 1
+                    message = f"line {number}: {str(err).splitlines()[0]}"
+                    _fail(f"{args.input}: {message}")
+                    pending.append((number, None, message))
+                if len(pending) >= CLASSIFY_BATCH:
+                    flush()
+        except UnicodeDecodeError:
+            failures += 1
+            _fail(f"{args.input}: not UTF-8 text")
+        flush()
+    return EXIT_INPUT if failures else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                     return annotate(args, handle)
             return annotate(args, sys.stdout)
         if args.command == "classify":
-            return classify(args)
+            return classify(args, sys.stdout)
         if args.command == "evaluate":
             from quotestance.evaluation.evaluate import main as evaluate_main
 

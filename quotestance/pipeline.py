@@ -28,7 +28,11 @@ class Pipeline:
 
     @classmethod
     def default(
-        cls, detector: str = "auto", actors: str | Path | None = None, speakers: bool = True
+        cls,
+        detector: str = "auto",
+        actors: str | Path | None = None,
+        speakers: bool = True,
+        stance: bool = True,
     ) -> Pipeline:
         """Text layer, verb mood, quote detection, speaker linking, actor resolution.
 
@@ -36,7 +40,8 @@ class Pipeline:
         combined) or ``auto`` — hybrid where the tagger's weights and the ml extra are
         installed, rules otherwise. ``actors``: a user's actor file (YAML) added to the
         built-in registry. ``speakers=False`` stops after detection (the detector's own
-        speaker choice, no actors): what the speaker linker is trained on.
+        speaker choice, no actors): what the speaker linker is trained on. ``stance``: label
+        quotes (and find their targets) where the stance model is installed.
         """
         from quotestance.detect.rules import QuoteDetector
         from quotestance.morphology import MoodAnalyser
@@ -71,7 +76,13 @@ class Pipeline:
             # speaker (the cue's subject, or the speaker a quote continues)
             stages.append(SpeakerLinker.load())
         stages.append(AddresseeFinder())
-        stages.append(ActorResolver(ActorRegistry.default(actors)))
+        registry = ActorRegistry.default(actors)
+        if stance and stance_available():
+            from quotestance.stance.classifier import StanceClassifier
+            from quotestance.stance.target import TargetFinder
+
+            stages += [StanceClassifier.load(), TargetFinder(registry)]
+        stages.append(ActorResolver(registry))
         return cls(stages)
 
     @property
@@ -118,5 +129,17 @@ def tagger_available() -> bool:
     from quotestance.detect.tagger_files import tagger_weights_present
 
     return tagger_weights_present() and all(
+        importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "peft")
+    )
+
+
+def stance_available() -> bool:
+    """Whether the stance classifier can run here: its weights are shipped and torch is
+    installed."""
+    import importlib.util
+
+    from quotestance.stance.files import stance_weights_present
+
+    return stance_weights_present() and all(
         importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "peft")
     )

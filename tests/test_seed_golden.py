@@ -185,3 +185,31 @@ def test_seed_has_no_spurious_quotes(seed_quotes):
     }
     assert set(extra) <= allowed
     assert any(q.startswith("US-Außenminister John Kerry stellte") for q in extra)
+
+
+# the worked examples of shared/spec/stance-labels.md: (quote start, stance, target or None)
+STANCE_EXPECTED = [
+    ("Die USA geben Russland eine Mitschuld", "accusation", "Russland"),
+    ("US-Außenminister Kerry drohte mit einem Abbruch", "threat", None),
+    ("Der Kreml erklärte umgehend seine Bereitschaft", "cooperation", None),
+    ('"Es ist vorgesehen, in sehr naher Zukunft', "cooperation", "der amerikanischen Seite"),
+    ("Die Kontakte würden danach so lange unterbrochen", "threat", None),
+    ("Kerry habe sich sehr besorgt über die Angriffe", "accusation", None),
+    ("Seit Ende der Waffenruhe sollen in der belagerten Stadt", "none", None),
+]
+
+
+@pytest.mark.parametrize(("prefix", "stance", "target"), STANCE_EXPECTED)
+def test_seed_stance(seed_quotes, prefix, stance, target):
+    from quotestance.pipeline import stance_available
+
+    if not stance_available():
+        pytest.skip("the stance model is not installed")
+    (quote,) = [q for q in seed_quotes if q.text.startswith(prefix)]
+    assert quote.stance == stance
+    assert quote.stance_scores is not None
+    assert max(quote.stance_scores, key=quote.stance_scores.get) == stance
+    if stance == "none":
+        assert quote.target is None
+    if target is not None:
+        assert quote.target is not None and quote.target.text == target

@@ -31,13 +31,8 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from quotestance.detect.tagger import (
-    DEFAULT_TAGGER_DIR,
-    TaggerConfig,
-    TaggerModel,
-    add_lora,
-    save_tagger,
-)
+from quotestance.adapters import add_lora
+from quotestance.detect.tagger import DEFAULT_TAGGER_DIR, TaggerConfig, TaggerModel, save_tagger
 
 PROCESS_START = time.perf_counter()  # wall time of the run, data building included
 

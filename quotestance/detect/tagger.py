@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from quotestance.adapters import add_lora, load_adapted, load_heads, save_adapted
 from quotestance.detect.labels import IGNORE, KIND_OF_FORM, ROLES, TAGS, tags_to_spans
 from quotestance.detect.tagger_files import CONFIG_FILE, DEFAULT_TAGGER_DIR, WEIGHTS_FILE
 from quotestance.document import Document, Mention, Quote, Span
@@ -100,37 +101,12 @@ class TaggerModel(nn.Module):
         return state
 
 
-def add_lora(encoder: nn.Module, config: TaggerConfig) -> nn.Module:
-    """Wrap the encoder with LoRA adapters (peft); only adapters (and heads) are trained."""
-    import warnings
-
-    from peft import LoraConfig, get_peft_model
-
-    lora = LoraConfig(
-        r=config.lora_r,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        target_modules=list(config.lora_targets),
-        bias="none",
-    )
-    with warnings.catch_warnings():  # peft calls a transformers method deprecated in v5
-        warnings.simplefilter("ignore", FutureWarning)
-        return get_peft_model(encoder, lora)
-
-
 def save_tagger(model: TaggerModel, config: TaggerConfig, directory: Path) -> Path:
     """Adapter + heads as one safetensors file, the config as JSON."""
-    from peft import get_peft_model_state_dict
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {f"adapter.{k}": v for k, v in get_peft_model_state_dict(model.encoder).items()}
-    state.update(model.head_state())
-    save_file(
-        {k: v.detach().contiguous().to(torch.float32) for k, v in state.items()},
-        str(directory / WEIGHTS_FILE),
-    )
-    (directory / CONFIG_FILE).write_text(config.to_json() + "\n", encoding="utf-8")
+    save_adapted(
+        model.encoder, model.head_state(), config.to_json(),
+        directory / WEIGHTS_FILE, directory / CONFIG_FILE,
+    )  # fmt: skip
     return directory
 
 
@@ -138,9 +114,6 @@ def load_tagger(
     directory: Path | None = None, merge: bool = True
 ) -> tuple[TaggerModel, Any, TaggerConfig]:
     """Rebuild a saved tagger: base encoder (from quotestance.backbone), adapter, heads."""
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-
     from quotestance.backbone import load_backbone
 
     directory = Path(directory or DEFAULT_TAGGER_DIR)
@@ -150,18 +123,9 @@ def load_tagger(
         )
     config = TaggerConfig.from_json((directory / CONFIG_FILE).read_text(encoding="utf-8"))
     encoder, tokenizer = load_backbone(config.base_model)
-    encoder = add_lora(encoder, config)
-    state = load_file(str(directory / WEIGHTS_FILE))
-    adapter = {k.removeprefix("adapter."): v for k, v in state.items() if k.startswith("adapter.")}
-    set_peft_model_state_dict(encoder, adapter)
-    if merge:
-        encoder = encoder.merge_and_unload()
+    encoder, heads = load_adapted(add_lora(encoder, config), directory / WEIGHTS_FILE, merge)
     model = TaggerModel(encoder, encoder.config.hidden_size, config.dropout)
-    heads = {k: v for k, v in state.items() if not k.startswith("adapter.")}
-    missing = model.load_state_dict(heads, strict=False)
-    if any(not k.startswith("encoder.") for k in missing.missing_keys):
-        raise ValueError(f"{directory / WEIGHTS_FILE}: missing head weights {missing.missing_keys}")
-    model.eval()
+    load_heads(model, heads, directory / WEIGHTS_FILE)
     return model, tokenizer, config
 
 

@@ -57,11 +57,20 @@ def _kind(sent: Sentence, first: int, last: int) -> str:
     return "nominal"
 
 
+GENITIVE_DETERMINERS = {"des", "der", "eines", "einer"}
+DETERMINER_TAGS = {"ART", "PPOSAT", "PIAT", "PDAT"}
+
+
 def _opens_phrase(sent: Sentence, j: int) -> bool:
-    """An article after a number or a lower-case word starts a new phrase
-    ("date 2016-09 | Die USA")."""
-    prev = sent.tokens[j - 1]
-    return tag(sent.tokens[j]) == "ART" and (tag(prev) == "CARD" or prev.text[:1].islower())
+    """A determiner starts a new phrase after a number or a lower-case word ("date 2016-09 |
+    Die USA"), and after a noun unless it can be a genitive ("Russland | eine Mitschuld", but
+    "der Präsident der USA")."""
+    prev, here = sent.tokens[j - 1], sent.tokens[j]
+    if tag(here) not in DETERMINER_TAGS:
+        return False
+    if tag(prev) == "CARD" or prev.text[:1].islower():
+        return True
+    return tag(prev) in ("NN", "NE") and here.text.lower() not in GENITIVE_DETERMINERS
 
 
 def _chunks(sent: Sentence) -> list[tuple[int, int]]:

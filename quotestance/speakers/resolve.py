@@ -37,6 +37,9 @@ PRONOUN_GENDER = {
     "ihr": "female",
 }
 PLURAL_TYPES = ("country", "organisation", "group")
+# nouns that, with a country adjective, stand for the country's government
+SIDE_NOUNS = {"seite", "regierung", "führung", "staatsführung", "behörden", "partner",
+              "partnern", "administration", "staat"}  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +87,24 @@ def noun_gender(noun: str) -> str | None:
         entries = []
     genus = next((e.get("genus") for e in entries if e.get("genus")), None)
     return {"m": "male", "f": "female"}.get(genus)
+
+
+def paragraph_country(doc: Document, offset: int, registry: ActorRegistry) -> str | None:
+    """The latest country named before ``offset`` in its paragraph, outside quotes."""
+    sent = doc.sentence_at(offset)
+    if sent is None:
+        return None
+    quoted = [(q.start, q.end) for q in doc.quotes]
+    for candidate in reversed(doc.sentences[: sent.index + 1]):
+        if candidate.paragraph != sent.paragraph:
+            break
+        for tok in reversed(candidate.tokens):
+            if tok.start >= offset or any(s <= tok.start < e for s, e in quoted):
+                continue
+            entry = registry.country_of_word(tok.text)
+            if entry is not None and entry.type == "country":
+                return entry.name
+    return None
 
 
 @dataclass
@@ -143,21 +164,7 @@ class ActorResolver:
         return None
 
     def _context_country(self, doc: Document, offset: int) -> str | None:
-        """The latest country named before ``offset`` in its paragraph, outside quotes."""
-        sent = doc.sentence_at(offset)
-        if sent is None:
-            return None
-        quoted = [(q.start, q.end) for q in doc.quotes]
-        for candidate in reversed(doc.sentences[: sent.index + 1]):
-            if candidate.paragraph != sent.paragraph:
-                break
-            for tok in reversed(candidate.tokens):
-                if tok.start >= offset or any(s <= tok.start < e for s, e in quoted):
-                    continue
-                entry = self.registry.country_of_word(tok.text)
-                if entry is not None and entry.type == "country":
-                    return entry.name
-        return None
+        return paragraph_country(doc, offset, self.registry)
 
     # -- resolution ---------------------------------------------------------------------
     def _resolve(self, doc: Document, span: Span, entities: list[Entity], order: int) -> Entity:
@@ -196,6 +203,9 @@ class ActorResolver:
         kind = "organisation" if ORG_HEADS.search(head) else "other"
         country = self._country_in(words)
         affiliation = country.name if country is not None else None
+        if country is not None and head.lower() in SIDE_NOUNS:
+            # "die amerikanische Seite", "die russische Regierung": the country itself
+            return self._entity(entities, country.name, country.type, country.name)
         return self._entity(entities, label, kind, affiliation)
 
     def _entity(

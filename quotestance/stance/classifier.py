@@ -1,0 +1,109 @@
+"""Stance inference: the pipeline stage for documents and the record API behind ``classify``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from quotestance.document import Document
+from quotestance.stance.inputs import quote_input, stance_text
+from quotestance.stance.model import StanceConfig, StanceModel, load_stance
+
+
+class StanceClassifier:
+    """Labels quotes with calibrated probabilities (softmax of logits / temperature)."""
+
+    name = "stance"
+
+    def __init__(
+        self,
+        model: StanceModel,
+        tokenizer: Any,
+        config: StanceConfig,
+        batch_size: int = 32,
+        bf16: bool = True,
+    ) -> None:
+        from quotestance.backbone import text_prefix
+
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        self.batch_size = batch_size
+        self.bf16 = bf16
+        self.prefix = text_prefix(config.base_model)
+
+    @classmethod
+    def load(cls, directory: Path | None = None, **kwargs: Any) -> StanceClassifier:
+        model, tokenizer, config = load_stance(directory)
+        return cls(model, tokenizer, config, **kwargs)
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw logits, batched by length (short texts together)."""
+        out = np.zeros((len(texts), len(self.config.labels)), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        self.model.eval()
+        with (
+            torch.inference_mode(),
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
+        ):
+            for k in range(0, len(order), self.batch_size):
+                idx = order[k : k + self.batch_size]
+                batch = self.tokenizer(
+                    [self.prefix + texts[i] for i in idx],
+                    truncation=True,
+                    max_length=self.config.max_len,
+                    padding=True,
+                    return_tensors="pt",
+                )
+                logits = self.model(batch["input_ids"], batch["attention_mask"]).float().numpy()
+                out[idx] = logits
+        return out
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.config.labels)), dtype=np.float32)
+        z = self.logits(texts) / self.config.temperature
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def _scores(self, probs: np.ndarray) -> list[tuple[str, dict[str, float]]]:
+        labels = self.config.labels
+        return [
+            (
+                labels[int(p.argmax())],
+                {label: round(float(v), 4) for label, v in zip(labels, p, strict=True)},
+            )
+            for p in probs
+        ]
+
+    def classify_records(
+        self, records: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, dict[str, float]]]:
+        """For ``quotestance classify``: records with ``text`` and optional ``context``,
+        ``cue``, ``speaker``."""
+        texts = [
+            stance_text(
+                str(r["text"]),
+                str(r.get("context") or ""),
+                str(r.get("cue") or ""),
+                str(r.get("speaker") or ""),
+            )
+            for r in records
+        ]
+        return self._scores(self.probabilities(texts))
+
+    def batch(self, docs: list[Document]) -> list[Document]:
+        """All quotes of several documents in shared forward passes."""
+        pairs = [(doc, quote) for doc in docs for quote in doc.quotes]
+        results = self._scores(self.probabilities([quote_input(d, q) for d, q in pairs]))
+        for (_, quote), (label, scores) in zip(pairs, results, strict=True):
+            quote.stance, quote.stance_scores = label, scores
+        return docs
+
+    def __call__(self, doc: Document) -> Document:
+        return self.batch([doc])[0]

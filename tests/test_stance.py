@@ -1,0 +1,192 @@
+"""Stance: inputs, metrics and calibration, the classifier on a tiny random encoder (train a
+few steps, save, load, classify), the ``classify`` command, and targets."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from quotestance.document import STANCE_LABELS, Mention, Quote
+from quotestance.evaluation.stance import calibration_error, fit_temperature, stance_report
+from quotestance.stance.data import split_of
+from quotestance.stance.inputs import stance_text
+from tests.conftest import GERMAN_TEXT
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+ROWS = [
+    ("Wir werden die Gespräche abbrechen, wenn Russland weiter bombardiert.", "threat"),
+    ("Wir sind bereit, mit der Regierung zusammenzuarbeiten.", "cooperation"),
+    ("Die Regierung hat die Wähler getäuscht.", "accusation"),
+    ("Bei dem Unfall wurden drei Menschen verletzt.", "none"),
+]
+
+
+def test_stance_text_has_every_part_and_keeps_the_quote():
+    text = stance_text("Wir kommen.", "Er sagte: Wir kommen. Dann ging er.", "sagte", "Er")
+    assert text.startswith("Sprecher: Er | Verb: sagte | Zitat: Wir kommen.")
+    assert "Kontext: Er sagte" in text
+    assert stance_text("Wir kommen.") == "Sprecher: - | Verb: - | Zitat: Wir kommen."
+
+
+def test_long_context_is_cut_around_the_quote():
+    context = "x " * 600 + "Die Mitte." + " y" * 600
+    text = stance_text("Die Mitte.", context)
+    assert "Die Mitte." in text.split("Kontext: ")[1]
+    assert len(text) < 800
+
+
+def test_splits_are_fixed():
+    assert split_of({"split": "test", "document": "a"}) == "test"
+    assert split_of({"split": "seed", "document": "a"}) == "seed"
+    names = [split_of({"split": "train", "document": f"doc{i}"}) for i in range(400)]
+    assert 20 < names.count("calibration") < 70  # about 10 %
+
+
+def test_temperature_and_calibration_error():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 1.5, (2000, 4))
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    gold = np.array([rng.choice(4, p=p) for p in probs])  # labels drawn from softmax(logits)
+    overconfident = logits * 4  # so the right temperature is about 4
+    t = fit_temperature(overconfident, gold)
+    assert 3.0 < t < 5.5
+
+    def softmax(z):
+        e = np.exp(z - z.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+    assert calibration_error(softmax(overconfident / t), gold) < calibration_error(
+        softmax(overconfident), gold
+    )
+
+
+def test_stance_report_figures():
+    gold = ["threat", "none", "none", "accusation"]
+    probs = np.array([[0.9, 0, 0, 0.1], [0, 0, 0, 1], [0, 0, 1, 0], [0, 0, 1, 0]], float)
+    report = stance_report(gold, probs, resamples=50)
+    assert report["per_label_f1"]["threat"] == 1.0
+    assert report["confusion"]["none"]["accusation"] == 1
+    assert report["per_label_f1"]["cooperation"] == 0.0
+    assert report["macro_f1_ci"][0] <= report["macro_f1"] <= report["macro_f1_ci"][1]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    from tests.conftest import make_tiny_tokenizer
+
+    tokenizer = make_tiny_tokenizer([GERMAN_TEXT, *(t for t, _ in ROWS)] * 3, vocab_size=160)
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256,
+    )  # fmt: skip
+    base = tmp_path_factory.mktemp("stance_base")
+    transformers.BertModel(config, add_pooling_layer=False).save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    return base
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_base, tmp_path_factory):
+    from training.train_stance import StanceTrainer, StanceTrainingArguments
+
+    rows = []
+    for k in range(6):
+        for text, label in ROWS:
+            rows.append({"quote": text, "context": text, "cue": "sagte", "speaker": "Er",
+                         "label": label, "document": f"d{k}",
+                         "stance_split": "calibration" if k == 5 else "train"})  # fmt: skip
+    rows += [{**r, "stance_split": "test"} for r in rows[:4]]
+    out = tmp_path_factory.mktemp("stance_model")
+    args = StanceTrainingArguments(
+        output_dir=out, base_model=str(tiny_base), epochs=30, batch_size=8,
+        lr_adapter=1e-2, lr_head=3e-2, bf16=False, lora_r=4,
+    )  # fmt: skip
+    trainer = StanceTrainer(args, rows)
+    result = trainer.train()
+    calibration = trainer.calibrate()
+    trainer.save()
+    return trainer, result, calibration, out
+
+
+def test_training_lowers_the_loss_and_learns_the_toy_labels(trained):
+    trainer, result, calibration, _ = trained
+    assert result["last_loss"] < result["first_loss"] * 0.5
+    report = trainer.evaluate("test")
+    assert report["macro_f1"] == 1.0
+    assert calibration["temperature"] > 0
+
+
+def test_saved_model_loads_and_classifies_records_in_order(trained):
+    from quotestance.stance.classifier import StanceClassifier
+
+    trainer, _, _, out = trained
+    clf = StanceClassifier.load(out, bf16=False)
+    assert clf.config.temperature == pytest.approx(trainer.config.temperature)
+    records = [{"text": t, "context": t, "cue": "sagte", "speaker": "Er"} for t, _ in ROWS]
+    results = clf.classify_records(records)
+    assert [label for label, _ in results] == [label for _, label in ROWS]
+    for _, scores in results:
+        assert set(scores) == set(STANCE_LABELS)
+        assert sum(scores.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_classify_command_keeps_order_and_reports_bad_lines(trained, monkeypatch, tmp_path, capsys):
+    from quotestance import cli
+    from quotestance.stance.classifier import StanceClassifier
+
+    _, _, _, out = trained
+    monkeypatch.setattr("quotestance.pipeline.stance_available", lambda: True)
+    monkeypatch.setattr(StanceClassifier, "load", classmethod(lambda cls: cls(
+        *__import__("quotestance.stance.model", fromlist=["load_stance"]).load_stance(out),
+        bf16=False)))  # fmt: skip
+    source = tmp_path / "in.jsonl"
+    lines = [json.dumps({"text": t, "cue": "sagte", "speaker": "Er", "id": i})
+             for i, (t, _) in enumerate(ROWS)]  # fmt: skip
+    lines.insert(2, "{not json")
+    lines.insert(3, json.dumps({"context": "no text"}))
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    buffer = io.StringIO()
+    args = cli.build_parser().parse_args(["classify", str(source)])
+    code = cli.classify(args, buffer)
+    err = capsys.readouterr().err
+    records = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    assert code == 1
+    assert "line 3" in err and "line 4" in err and "Traceback" not in err
+    assert [r.get("id") for r in records] == [0, 1, None, None, 2, 3]
+    assert "error" in records[2] and "error" in records[3]
+    assert all(r["stance"] in STANCE_LABELS for r in records if "error" not in r)
+
+
+def test_classify_without_a_model_exits_3(monkeypatch, capsys):
+    from quotestance import cli
+
+    monkeypatch.setattr("quotestance.pipeline.stance_available", lambda: False)
+    code = cli.main(["classify", "-"])
+    assert code == 3
+    assert "no stance model" in capsys.readouterr().err
+
+
+def test_target_is_the_other_side_named_in_the_quote():
+    from quotestance.pipeline import Pipeline
+    from quotestance.stance.target import TargetFinder
+
+    text = (
+        'Russland schickt Experten. "Wir wollen die Gespräche mit der amerikanischen Seite '
+        'in Genf fortsetzen", erklärte General Viktor Posnichir.'
+    )
+    doc = Pipeline.default(detector="rules", stance=False).annotate(text)
+    quote = next(q for q in doc.quotes if "Gespräche" in q.text)
+    quote.stance = "cooperation"
+    TargetFinder()(doc)
+    assert quote.target is not None and quote.target.text == "der amerikanischen Seite"
+    none_quote = Quote(0, 8, "Russland", "direct", stance="none", speaker=Mention(0, 8, "x"))
+    doc.quotes.append(none_quote)
+    TargetFinder()(doc)
+    assert none_quote.target is None

@@ -1,0 +1,251 @@
+"""Fine-tune the stance classifier on the annotated quotes (``data/stance/stance.jsonl``).
+
+LoRA adapters on the backbone (embedded multilingual-e5-small by default; ``--base-model``
+takes any Hugging Face encoder by name or path), mean pooling, a linear head; class-weighted
+cross-entropy for the imbalance; bf16 autocast on the CPU; seeded; a checkpoint after each
+epoch (``--resume``). After training the temperature is fitted on the calibration split
+(never trained on) and the test split (SpkAtt-news dev) is scored: macro-F1 with bootstrap
+CIs, per-label F1, confusion matrix, expected calibration error before/after scaling.
+
+Run: ``python training/train_stance.py`` (about 25 minutes on the 2-core machine).
+Writes ``data/stance_model/`` (adapter + head + config) and ``reports/stance_model.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from quotestance.evaluation.stance import calibration_error, fit_temperature, stance_report
+from quotestance.stance.classifier import StanceClassifier
+from quotestance.stance.data import read_rows, row_text
+from quotestance.stance.model import DEFAULT_STANCE_DIR, StanceConfig, build_model, save_stance
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class StanceTrainingArguments:
+    output_dir: Path = DEFAULT_STANCE_DIR
+    base_model: str | None = None
+    epochs: int = 3
+    batch_size: int = 16
+    max_len: int = 160
+    lr_adapter: float = 5e-4
+    lr_head: float = 2e-3
+    warmup_fraction: float = 0.06
+    class_weight_power: float = 0.5  # weight = (n_max / n_label) ** power
+    lora_r: int = 8
+    seed: int = 13
+    bf16: bool = True
+    resume: bool = False
+    minutes: float | None = None  # stop early when the budget is spent
+    limit: int | None = None  # rows per split, for smoke tests
+
+
+class StanceTrainer:
+    def __init__(self, args: StanceTrainingArguments, rows: list[dict] | None = None) -> None:
+        self.args = args
+        rows = rows if rows is not None else list(read_rows())
+        self.splits: dict[str, list[dict]] = {}
+        for row in rows:
+            self.splits.setdefault(row["stance_split"], []).append(row)
+        if args.limit:
+            self.splits = {k: v[: args.limit] for k, v in self.splits.items()}
+        self.config = StanceConfig(
+            base_model=args.base_model,
+            max_len=args.max_len,
+            lora_r=args.lora_r,
+            lora_alpha=2 * args.lora_r,
+        )
+        random.seed(args.seed)
+        np.random.seed(args.seed)
+        torch.manual_seed(args.seed)
+        self.model, self.tokenizer = build_model(self.config)
+        from quotestance.backbone import text_prefix
+
+        self.prefix = text_prefix(args.base_model)
+        self.labels = list(self.config.labels)
+
+    def _batches(self, rows: list[dict], shuffle: bool, rng: random.Random):
+        order = list(range(len(rows)))
+        if shuffle:
+            rng.shuffle(order)
+        for k in range(0, len(order), self.args.batch_size):
+            chunk = [rows[i] for i in order[k : k + self.args.batch_size]]
+            enc = self.tokenizer(
+                [self.prefix + row_text(r) for r in chunk],
+                truncation=True,
+                max_length=self.args.max_len,
+                padding=True,
+                return_tensors="pt",
+            )
+            labels = torch.tensor([self.labels.index(r["label"]) for r in chunk])
+            yield enc["input_ids"], enc["attention_mask"], labels
+
+    def class_weights(self) -> torch.Tensor:
+        counts = np.array(
+            [sum(r["label"] == lab for r in self.splits["train"]) for lab in self.labels]
+        )
+        weights = (counts.max() / np.maximum(counts, 1)) ** self.args.class_weight_power
+        return torch.tensor(weights / weights.mean(), dtype=torch.float32)
+
+    def train(self) -> dict:
+        args = self.args
+        train = self.splits["train"]
+        params_adapter = [
+            p for n, p in self.model.named_parameters() if p.requires_grad and "lora_" in n
+        ]
+        params_head = list(self.model.norm.parameters()) + list(self.model.head.parameters())
+        optimizer = torch.optim.AdamW(
+            [
+                {"params": params_adapter, "lr": args.lr_adapter},
+                {"params": params_head, "lr": args.lr_head},
+            ],
+            weight_decay=0.01,
+        )
+        steps_per_epoch = math.ceil(len(train) / args.batch_size)
+        total = steps_per_epoch * args.epochs
+        warmup = max(1, int(total * args.warmup_fraction))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / max(1, total - warmup)),
+        )
+        loss_fn = nn.CrossEntropyLoss(weight=self.class_weights())
+        checkpoint = args.output_dir / "checkpoint.pt"
+        start_epoch, step = 0, 0
+        if args.resume and checkpoint.exists():
+            state = torch.load(checkpoint, weights_only=False)
+            self.model.load_state_dict(state["model"], strict=False)
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            start_epoch, step = state["epoch"], state["step"]
+        started = time.time()
+        losses: list[float] = []
+        stopped_early = False
+        for epoch in range(start_epoch, args.epochs):
+            self.model.train()
+            rng = random.Random(args.seed + epoch)
+            bar = tqdm(
+                self._batches(train, True, rng),
+                total=steps_per_epoch,
+                desc=f"epoch {epoch + 1}/{args.epochs}",
+            )
+            for input_ids, mask, labels in bar:
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                    logits = self.model(input_ids, mask)
+                loss = loss_fn(logits.float(), labels)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+                step += 1
+                losses.append(float(loss.detach()))
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+                if args.minutes and time.time() - started > args.minutes * 60:
+                    stopped_early = True
+                    break
+            args.output_dir.mkdir(parents=True, exist_ok=True)
+            trained = {
+                k: v
+                for k, v in self.model.state_dict().items()
+                if "lora_" in k or not k.startswith("encoder.")
+            }
+            torch.save(
+                {"model": trained, "optimizer": optimizer.state_dict(),
+                 "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "step": step},
+                checkpoint,
+            )  # fmt: skip
+            if stopped_early:
+                break
+        return {
+            "steps": step,
+            "planned_steps": total,
+            "minutes": round((time.time() - started) / 60, 1),
+            "first_loss": round(float(np.mean(losses[:20])), 4) if losses else None,
+            "last_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
+            "stopped_early": stopped_early,
+            "train_rows": len(train),
+        }
+
+    def classifier(self) -> StanceClassifier:
+        return StanceClassifier(
+            self.model, self.tokenizer, self.config, batch_size=32, bf16=self.args.bf16
+        )
+
+    def calibrate(self) -> dict:
+        """Fit the temperature on the calibration split."""
+        rows = self.splits["calibration"]
+        logits = self.classifier().logits([row_text(r) for r in rows])
+        gold = np.array([self.labels.index(r["label"]) for r in rows])
+        self.config.temperature = fit_temperature(logits, gold)
+        probs_raw = _softmax(logits)
+        probs = _softmax(logits / self.config.temperature)
+        return {
+            "temperature": round(self.config.temperature, 4),
+            "calibration_rows": len(rows),
+            "ece_before": round(calibration_error(probs_raw, gold), 4),
+            "ece_after": round(calibration_error(probs, gold), 4),
+        }
+
+    def evaluate(self, split: str = "test") -> dict:
+        """Macro-F1 (with bootstrap CI), per-label F1, confusion, ECE on a split."""
+        rows = self.splits[split]
+        clf = self.classifier()
+        logits = clf.logits([row_text(r) for r in rows])
+        probs = _softmax(logits / self.config.temperature)
+        gold = [r["label"] for r in rows]
+        return stance_report(gold, probs, self.labels)
+
+    def save(self) -> Path:
+        return save_stance(self.model, self.config, self.args.output_dir)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fine-tune the stance classifier.")
+    parser.add_argument("--base-model")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--minutes", type=float)
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--out", type=Path, default=DEFAULT_STANCE_DIR)
+    parser.add_argument("--report", type=Path, default=REPO / "reports" / "stance_model.json")
+    a = parser.parse_args(argv)
+    args = StanceTrainingArguments(output_dir=a.out, base_model=a.base_model, epochs=a.epochs,
+                                   minutes=a.minutes, limit=a.limit, resume=a.resume)  # fmt: skip
+    trainer = StanceTrainer(args)
+    sizes = {k: len(v) for k, v in trainer.splits.items()}
+    print("rows per split:", sizes)
+    result = {"training": trainer.train(), "splits": sizes}
+    result["calibration"] = trainer.calibrate()
+    trainer.save()
+    (args.output_dir / "checkpoint.pt").unlink(missing_ok=True)
+    result["test"] = trainer.evaluate("test")
+    result["seed"] = trainer.evaluate("seed")
+    result["command"] = "python training/train_stance.py"
+    a.report.parent.mkdir(parents=True, exist_ok=True)
+    a.report.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps({k: result[k] for k in ("training", "calibration")}, indent=1))
+    t = result["test"]
+    print(f"test macro-F1 {t['macro_f1']:.3f} {t['macro_f1_ci']} per label {t['per_label_f1']}")
+
+
+if __name__ == "__main__":
+    main()
