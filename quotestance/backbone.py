@@ -607,3 +607,10 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def bf16_default() -> bool:
+    """Inference in bf16 autocast (faster on this CPU) unless ``QUOTESTANCE_FP32=1``."""
+    import os
+
+    return os.environ.get("QUOTESTANCE_FP32", "") not in ("1", "true", "yes")

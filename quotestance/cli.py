@@ -22,10 +22,9 @@ from quotestance.formats import (
     InputError,
     Writer,
     expand_inputs,
-    read_source,
 )
 
-FORMATS = ("table", "json", "jsonl", "tsv", "html")
+FORMATS = ("table", "json", "jsonl", "tsv", "html", "csv", "parquet")
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_MISSING = 0, 1, 2, 3
 
 
@@ -52,6 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="quote detector (default: hybrid where the tagger is installed, else rules)",
     )
     ann.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, each loading the models once (default 1)",
+    )
+    ann.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip files already in the -o JSON Lines output and append the rest",
+    )
+    ann.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ann.add_argument(
+        "--no-stance",
+        action="store_true",
+        help="skip the stance model (quotes, speakers and actors only; much faster)",
+    )
+    ann.add_argument(
         "--actors",
         metavar="YAML",
         help="your actor file (names, aliases, types, affiliations) added to the built-in "
@@ -73,77 +89,94 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-BATCH_DOCUMENTS = 16  # documents the tagger batches together; outputs keep input order
+def annotate(args: argparse.Namespace, out: TextIO | None) -> int:
+    """Annotate every input in order and write as it goes (see ``quotestance.batch``)."""
+    from quotestance.batch import PipelineFactory, annotate_stream, finished_names
+    from quotestance.speakers.actors import ActorFileError, read_actor_file
 
-
-def annotate(args: argparse.Namespace, out: TextIO) -> int:
-    from quotestance.document import Document
-    from quotestance.pipeline import Pipeline
-    from quotestance.speakers.actors import ActorFileError
-
-    try:
-        pipeline = Pipeline.default(detector=args.detector, actors=args.actors)
-    except ActorFileError as err:
-        _fail(str(err))
-        return EXIT_USAGE
-    except (ImportError, FileNotFoundError) as err:
-        _fail(f"cannot load the {args.detector} detector: {err}")
-        return EXIT_MISSING
-    writer = Writer(out, args.format)
-    failures = 0
-    max_bytes = int(args.max_mb * 1024 * 1024)
-    # documents and read errors in input order; flushed in batches, so the tagger shares
-    # its forward passes across files and a bad file never holds up the others
-    pending: list[Document | tuple[str, str]] = []
-
-    def flush() -> None:
-        nonlocal failures
-        batch = [p for p in pending if isinstance(p, Document)]
+    if args.actors:
         try:
-            done: dict[int, Document | str] = {
-                id(d): a for d, a in zip(batch, pipeline.pipe(batch), strict=True)
-            }
-        except Exception:  # one document broke the batch: redo them one by one
-            done = {}
-            for doc in batch:
-                try:
-                    done[id(doc)] = pipeline(doc)
-                except Exception as err:  # report, keep going: never lose the others
-                    done[id(doc)] = f"internal error: {type(err).__name__}: {err}"
-        for item in pending:
-            result = done.get(id(item)) if isinstance(item, Document) else None
-            if isinstance(result, Document):
-                writer.write(result)
-            else:
-                name, message = (item.name, result) if isinstance(item, Document) else item
-                if isinstance(item, Document):
-                    failures += 1
-                    _fail(f"{name}: {message}")
-                writer.write_error(name, message)
-        pending.clear()
+            read_actor_file(args.actors)  # fail fast, before any worker starts
+        except ActorFileError as err:
+            _fail(str(err))
+            return EXIT_USAGE
+    factory = PipelineFactory(args.detector, args.actors, stance=not args.no_stance)
+    failures = 0
+    sources = []
+    for item in expand_inputs(args.inputs):
+        if isinstance(item, InputError):
+            failures += 1
+            _fail(str(item))
+        else:
+            sources.append(item)
+    if args.resume:
+        done = finished_names(Path(args.output))
+        skipped = sum(source.name in done for source in sources)
+        sources = [source for source in sources if source.name not in done]
+        if skipped:
+            _fail(f"resume: {skipped} file(s) already in {args.output}, {len(sources)} to go")
+    if args.workers > 1 and args.detector in ("tagger", "hybrid"):
+        from quotestance.pipeline import tagger_available
 
+        if not tagger_available():
+            _fail(f"cannot load the {args.detector} detector: no tagger weights or ml extra")
+            return EXIT_MISSING
+    if args.workers <= 1:
+        try:  # load once here, so a missing model is one clear line before any output
+            pipeline = factory()
+        except (ImportError, FileNotFoundError) as err:
+            _fail(f"cannot load the {args.detector} detector: {err}")
+            return EXIT_MISSING
+        factory = _Loaded(pipeline)
+    writer = Writer(out, args.format, Path(args.output) if args.output else None)
+    progress = _progress(len(sources), args)
     try:
-        for item in expand_inputs(args.inputs):
-            if isinstance(item, InputError):
-                failures += 1
-                _fail(str(item))
-                continue
-            try:
-                text, warnings = read_source(item, max_bytes)
-            except InputError as err:
-                failures += 1
-                _fail(str(err))
-                pending.append((item.name, str(err)))
-                continue
-            for warning in warnings:
+        outcomes = annotate_stream(
+            sources, factory, workers=args.workers, max_bytes=int(args.max_mb * 1024 * 1024)
+        )
+        for outcome in outcomes:
+            for warning in outcome.warnings:
                 _fail(f"warning: {warning}")
-            pending.append(Document(text=text, name=item.name))
-            if sum(isinstance(p, Document) for p in pending) >= BATCH_DOCUMENTS:
-                flush()
-        flush()
+            if outcome.doc is not None:
+                writer.write(outcome.doc)
+            else:
+                failures += 1
+                message = outcome.error or "failed"
+                named = message.startswith(outcome.name + ":")
+                _fail(message if named else f"{outcome.name}: {message}")
+                writer.write_error(outcome.name, message)
+            progress.update(1)
     finally:
+        progress.close()
         writer.close()
     return EXIT_INPUT if failures else EXIT_OK
+
+
+class _Loaded:
+    """A factory that hands out a pipeline already built (the single-process path)."""
+
+    def __init__(self, pipeline: object) -> None:
+        self.pipeline = pipeline
+
+    def __call__(self) -> object:
+        return self.pipeline
+
+
+class _NoProgress:
+    def update(self, _n: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _progress(total: int, args: argparse.Namespace):
+    """A progress bar (rate, ETA) on standard error when it is a terminal, else nothing."""
+    if args.no_progress or not sys.stderr.isatty():
+        return _NoProgress()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoProgress()
+    return tqdm(total=total, unit="doc", file=sys.stderr, dynamic_ncols=True)
 
 
 CLASSIFY_BATCH = 256  # records classified together; output order is input order
@@ -210,14 +243,36 @@ def classify(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_INPUT if failures else EXIT_OK
 
 
+def _check_annotate_args(args: argparse.Namespace) -> str | None:
+    if args.workers < 1:
+        return "--workers must be at least 1"
+    if args.format == "parquet" and not args.output:
+        return "--format parquet writes a file: give -o OUT.parquet"
+    if args.resume and (not args.output or args.format != "jsonl"):
+        return "--resume needs -o OUT with --format jsonl (the output it continues)"
+    if args.output and args.format == "parquet":
+        try:
+            Path(args.output).open("wb").close()
+        except OSError as err:
+            return f"{args.output}: cannot write ({err.strerror})"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command == "annotate":
+            problem = _check_annotate_args(args)
+            if problem:
+                _fail(problem)
+                return EXIT_USAGE
+            if args.format == "parquet":
+                return annotate(args, None)
             if args.output:
+                mode = "a" if args.resume else "w"
                 try:
-                    handle = open(Path(args.output), "w", encoding="utf-8")  # noqa: SIM115
+                    handle = open(Path(args.output), mode, encoding="utf-8")  # noqa: SIM115
                 except OSError as err:
                     _fail(f"{args.output}: cannot write ({err.strerror})")
                     return EXIT_USAGE

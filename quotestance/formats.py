@@ -120,13 +120,64 @@ def error_record(name: str, message: str) -> dict:
     return {"file": name, "quotes": [], "error": message}
 
 
-class Writer:
-    """Streams results in one format; ``write`` per document, ``close`` at the end."""
+QUOTE_COLUMNS = [
+    "file", "id", "kind", "start", "end", "text", "cue", "speaker", "speaker_actor",
+    "speaker_affiliation", "addressee", "addressee_actor", "target", "target_actor", "stance",
+    "score_threat", "score_cooperation", "score_accusation", "score_none", "error",
+]  # fmt: skip
 
-    def __init__(self, out: TextIO, fmt: str) -> None:
+
+def quote_rows(record: dict) -> Iterator[dict]:
+    """One flat row per quote of a document record (a failed document: one row with its
+    error), for spreadsheets and Parquet."""
+    if record.get("error"):
+        yield {**dict.fromkeys(QUOTE_COLUMNS), "file": record["file"], "error": record["error"]}
+        return
+    for q in record["quotes"]:
+        scores = q.get("stance_scores") or {}
+        row = {
+            "file": record["file"], "id": q["id"], "kind": q["kind"], "start": q["start"],
+            "end": q["end"], "text": q["text"], "stance": q.get("stance"), "error": None,
+        }  # fmt: skip
+        for role, prefix in (("cue", "cue"), ("speaker", "speaker"), ("addressee", "addressee"),
+                             ("target", "target")):  # fmt: skip
+            span = q.get(role) or {}
+            row[prefix] = span.get("text")
+            if role != "cue":
+                row[f"{prefix}_actor"] = span.get("actor")
+        row["speaker_affiliation"] = (q.get("speaker") or {}).get("affiliation")
+        for label in ("threat", "cooperation", "accusation", "none"):
+            row[f"score_{label}"] = scores.get(label)
+        yield {column: row.get(column) for column in QUOTE_COLUMNS}
+
+
+class Writer:
+    """Streams results in one format; ``write`` per document, ``close`` at the end.
+
+    ``parquet`` writes to ``path`` (a binary file; rows go out in row groups as they come)."""
+
+    def __init__(self, out: TextIO | None, fmt: str, path: Path | None = None) -> None:
         self.out, self.fmt = out, fmt
         self._first = True
-        if fmt == "json":
+        self._rows: list[dict] = []
+        if fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if path is None:
+                raise ValueError("parquet output needs a file (-o OUT.parquet)")
+            types = {"start": pa.int64(), "end": pa.int64()} | {
+                f"score_{label}": pa.float64()
+                for label in ("threat", "cooperation", "accusation", "none")
+            }
+            self._schema = pa.schema([(c, types.get(c, pa.string())) for c in QUOTE_COLUMNS])
+            self._parquet = pq.ParquetWriter(str(path), self._schema)
+        elif fmt == "csv":
+            import csv
+
+            self._csv = csv.DictWriter(out, fieldnames=QUOTE_COLUMNS)
+            self._csv.writeheader()
+        elif fmt == "json":
             out.write("[")
         elif fmt == "tsv":
             out.write(
@@ -138,11 +189,12 @@ class Writer:
 
     def write(self, doc: Document) -> None:
         getattr(self, f"_write_{self.fmt}")(doc.to_dict(), doc)
-        self.out.flush()
+        if self.out is not None:
+            self.out.flush()
 
     def write_error(self, name: str, message: str) -> None:
         record = error_record(name, message)
-        if self.fmt in ("json", "jsonl"):
+        if self.fmt in ("json", "jsonl", "csv", "parquet"):
             getattr(self, f"_write_{self.fmt}")(record, None)
 
     def close(self) -> None:
@@ -150,7 +202,27 @@ class Writer:
             self.out.write("\n]\n" if not self._first else "]\n")
         elif self.fmt == "html":
             self.out.write("</body></html>\n")
+        elif self.fmt == "parquet":
+            self._flush_parquet()
+            self._parquet.close()
+            return
         self.out.flush()
+
+    def _write_csv(self, record: dict, _doc: Document | None) -> None:
+        for row in quote_rows(record):
+            self._csv.writerow(row)
+
+    def _write_parquet(self, record: dict, _doc: Document | None) -> None:
+        self._rows.extend(quote_rows(record))
+        if len(self._rows) >= 5000:
+            self._flush_parquet()
+
+    def _flush_parquet(self) -> None:
+        import pyarrow as pa
+
+        if self._rows:
+            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
+            self._rows = []
 
     def _write_jsonl(self, record: dict, _doc: Document | None) -> None:
         self.out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -81,7 +81,14 @@ class Pipeline:
             from quotestance.stance.classifier import StanceClassifier
             from quotestance.stance.target import TargetFinder
 
-            stages += [StanceClassifier.load(), TargetFinder(registry)]
+            classifier = StanceClassifier.load()
+            tagger_stage = next(
+                (st for st in stages if hasattr(st, "tagger") or st.name == "tagger"), None
+            )
+            if tagger_stage is not None:
+                tagger = getattr(tagger_stage, "tagger", tagger_stage)
+                share_embeddings(tagger.model.encoder, classifier.model.encoder)
+            stages += [classifier, TargetFinder(registry)]
         stages.append(ActorResolver(registry))
         return cls(stages)
 
@@ -143,3 +150,16 @@ def stance_available() -> bool:
     return stance_weights_present() and all(
         importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "peft")
     )
+
+
+def share_embeddings(first, second) -> bool:
+    """Let two encoders built on the same base share their word embeddings (LoRA does not
+    touch them): one copy of the largest matrix (250k x 384 for e5-small) instead of two."""
+    import torch
+
+    a = first.get_input_embeddings()
+    b = second.get_input_embeddings()
+    if a.weight.shape != b.weight.shape or not torch.equal(a.weight, b.weight):
+        return False
+    second.set_input_embeddings(a)
+    return True

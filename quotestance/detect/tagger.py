@@ -300,14 +300,17 @@ class QuoteTagger:
         cls,
         directory: Path | None = None,
         batch_size: int = 16,
-        bf16: bool = True,
+        bf16: bool | None = None,
         threads: int | None = None,
     ) -> QuoteTagger:
-        """The saved tagger (default: the shipped one in ``data/tagger/``)."""
+        """The saved tagger (default: the shipped one in ``data/tagger/``); bf16 autocast
+        unless ``QUOTESTANCE_FP32=1``."""
+        from quotestance.backbone import bf16_default
+
         if threads:
             torch.set_num_threads(threads)
         model, tokenizer, config = load_tagger(directory)
-        return cls(model, tokenizer, config, batch_size, bf16)
+        return cls(model, tokenizer, config, batch_size, bf16_default() if bf16 is None else bf16)
 
     def word_tags_many(
         self, docs: list[Document]

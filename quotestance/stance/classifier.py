@@ -38,7 +38,11 @@ class StanceClassifier:
 
     @classmethod
     def load(cls, directory: Path | None = None, **kwargs: Any) -> StanceClassifier:
+        """The saved classifier; bf16 autocast unless ``QUOTESTANCE_FP32=1``."""
+        from quotestance.backbone import bf16_default
+
         model, tokenizer, config = load_stance(directory)
+        kwargs.setdefault("bf16", bf16_default())
         return cls(model, tokenizer, config, **kwargs)
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
