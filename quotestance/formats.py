@@ -284,37 +284,84 @@ def _shorten(text: str, width: int) -> str:
 _HTML_HEAD = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8">
 <title>quotestance</title><style>
 body{font-family:Georgia,serif;max-width:52em;margin:2em auto;line-height:1.5}
-.q{border-radius:3px;padding:0 2px}
-.direct{background:#fde68a}.indirect{background:#bfdbfe}.mixed{background:#ddd6fe}
-.reported{background:#bbf7d0}.free_indirect{background:#fbcfe8}
+.q{border-radius:3px;padding:0 2px;border-bottom:2px solid #9ca3af}
+.stance-threat{background:#fecaca}.stance-accusation{background:#fed7aa}
+.stance-cooperation{background:#bbf7d0}.stance-none{background:#e5e7eb}
+.stance-unknown{background:#fde68a}
 .cue{text-decoration:underline 2px #b91c1c}
+a.spk{color:#1e3a8a;font-weight:bold;text-decoration:none;border-bottom:1px dotted #1e3a8a}
 .legend span{margin-right:1em;padding:0 4px}
 article{white-space:pre-wrap;border-top:1px solid #ccc;padding-top:1em}
+ol.actors{font-size:90%;color:#374151}
 </style></head><body>
-<p class="legend"><span class="q direct">direct</span><span class="q indirect">indirect</span>
-<span class="q mixed">mixed</span><span class="q reported">reported</span>
-<span class="q free_indirect">free indirect</span><span class="cue">cue</span></p>
+<p class="legend"><span class="q stance-threat">threat</span>
+<span class="q stance-accusation">accusation</span>
+<span class="q stance-cooperation">cooperation</span><span class="q stance-none">none</span>
+<span class="cue">cue</span><a class="spk">speaker → actor</a>
+(hover a quote for its kind, speaker, stance scores and target)</p>
 """
 
 
+def _quote_title(q) -> str:
+    parts = [f"{q.id} {q.kind}", f"speaker: {q.speaker.text if q.speaker else '-'}"]
+    if q.speaker is not None and q.speaker.actor:
+        parts.append(f"actor: {q.speaker.actor} ({q.speaker.affiliation or '?'})")
+    if q.stance:
+        scores = ", ".join(f"{k} {v:.2f}" for k, v in (q.stance_scores or {}).items())
+        parts.append(f"stance: {q.stance} [{scores}]")
+    if q.target is not None:
+        parts.append(f"target: {q.target.text}")
+    return "; ".join(parts)
+
+
 def render_html_article(doc: Document) -> str:
-    """The article with quotes highlighted by kind and cues underlined (non-overlapping)."""
-    marks: list[tuple[int, int, str, str]] = []
+    """The article with quotes coloured by stance, cues underlined, speaker mentions linked
+    to the document's actor list (hover a quote for kind, speaker, scores and target)."""
+    anchor = "".join(ch if ch.isalnum() else "-" for ch in doc.name) or "doc"
+    actor_ids = {actor.name: f"{anchor}-{actor.id}" for actor in doc.actors}
+    # (offset, 0 = close / 1 = open, order among equals, markup): at one offset, closings
+    # come first, inner ones before outer ones; openings outer (longer) first
+    events: list[tuple[int, int, int, str]] = []
+
+    def mark(start: int, end: int, opening: str, closing: str) -> None:
+        events.append((start, 1, -(end - start), opening))
+        events.append((end, 0, end - start, closing))
+
+    spans = [(q.start, q.end) for q in doc.quotes]
+    speakers_done: set[tuple[int, int]] = set()
     for q in doc.quotes:
-        title = f"{q.id} {q.kind}; speaker: {q.speaker.text if q.speaker else '-'}"
-        marks.append((q.start, q.end, f"q {q.kind}", title))
+        cls = f"q stance-{q.stance or 'unknown'} kind-{q.kind}"
+        mark(
+            q.start,
+            q.end,
+            f'<span class="{cls}" title="{html.escape(_quote_title(q))}">',
+            "</span>",
+        )
         if q.cue is not None:
-            marks.append((q.cue.start, q.cue.end, "cue", f"cue of {q.id}"))
-    # open/close events; cues may sit inside or outside quotes, quotes do not overlap
-    events: list[tuple[int, int, str]] = []
-    for start, end, cls, title in marks:
-        events.append((start, 1, f'<span class="{cls}" title="{html.escape(title)}">'))
-        events.append((end, 0, "</span>"))
-    events.sort(key=lambda e: (e[0], e[1]))
+            mark(q.cue.start, q.cue.end, f'<span class="cue" title="cue of {q.id}">', "</span>")
+        spk = q.speaker
+        if spk is None or (spk.start, spk.end) in speakers_done:
+            continue
+        crosses = any(s < spk.end and spk.start < e and not (s <= spk.start and spk.end <= e)
+                      for s, e in spans)  # fmt: skip
+        if crosses or (q.cue is not None and q.cue.start < spk.end and spk.start < q.cue.end):
+            continue  # would not nest; the quote's title still names the speaker
+        speakers_done.add((spk.start, spk.end))
+        href = actor_ids.get(spk.actor or "", "")
+        title = html.escape(f"{spk.actor or spk.text} ({spk.affiliation or '?'})")
+        mark(spk.start, spk.end, f'<a class="spk" href="#{href}" title="{title}">', "</a>")
+    events.sort()
     parts, pos = [], 0
-    for offset, _, tag in events:
+    for offset, _, _, tag in events:
         parts.append(html.escape(doc.text[pos:offset]))
         parts.append(tag)
         pos = offset
     parts.append(html.escape(doc.text[pos:]))
-    return f"<h2>{html.escape(doc.name)}</h2>\n<article>{''.join(parts)}</article>\n"
+    actors = "".join(
+        f'<li id="{actor_ids[a.name]}">{html.escape(a.name)} — {a.type}'
+        f"{', ' + html.escape(a.affiliation) if a.affiliation else ''}: "
+        f"{html.escape(', '.join(sorted({m.text for m in a.mentions})))}</li>"
+        for a in doc.actors
+    )
+    listing = f'<ol class="actors">{actors}</ol>\n' if actors else ""
+    return f"<h2>{html.escape(doc.name)}</h2>\n<article>{''.join(parts)}</article>\n{listing}"
