@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     cls.add_argument("input", nargs="?", default="-", metavar="FILE")
     cls.add_argument("--format", choices=("jsonl",), default="jsonl")
 
+    net = sub.add_parser("network", help="speaker -> target stance network of an annotate output")
+    net.add_argument("source", metavar="OUTPUT.jsonl", help="written by annotate --format jsonl")
+    net.add_argument("-o", "--output", metavar="PREFIX", help="default: beside the input")
+
     ev = sub.add_parser("evaluate", help="score the pipeline on the annotated corpora")
     ev.add_argument("args", nargs=argparse.REMAINDER, help="passed to the evaluation")
     return parser
@@ -243,6 +247,26 @@ def classify(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_INPUT if failures else EXIT_OK
 
 
+def network(args: argparse.Namespace) -> int:
+    source = Path(args.source)
+    if not source.is_file():
+        _fail(f"{args.source}: no such file")
+        return EXIT_INPUT
+    try:
+        from quotestance.network import write_network
+    except ImportError as err:
+        _fail(f"network needs networkx and matplotlib (the viz extra): {err}")
+        return EXIT_MISSING
+    prefix = Path(args.output) if args.output else source.with_suffix("")
+    try:
+        edges, paths = write_network(source, prefix)
+    except (OSError, UnicodeDecodeError) as err:
+        _fail(f"{args.source}: {err}")
+        return EXIT_INPUT
+    print(f"{len(edges)} edges -> " + ", ".join(str(p) for p in paths))
+    return EXIT_OK
+
+
 def _check_annotate_args(args: argparse.Namespace) -> str | None:
     if args.workers < 1:
         return "--workers must be at least 1"
@@ -281,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             return annotate(args, sys.stdout)
         if args.command == "classify":
             return classify(args, sys.stdout)
+        if args.command == "network":
+            return network(args)
         if args.command == "evaluate":
             from quotestance.evaluation.evaluate import main as evaluate_main
 
