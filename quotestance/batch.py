@@ -56,11 +56,11 @@ def annotate_batch(pipeline: Any, items: list[Item], max_bytes: int) -> list[Out
         outcomes.append(outcome)
     try:
         done = list(pipeline.pipe([doc for _, doc in docs], batch_size=len(docs) or 1))
-    except Exception:  # one document broke the batch: redo them one by one
-        done = []
+    except Exception:  # one document broke the batch: redo them one by one, from fresh
+        done = []  # documents, since the failed pass may have added layers to them already
         for k, doc in docs:
             try:
-                done.append(pipeline(doc))
+                done.append(pipeline(Document(text=doc.text, name=doc.name)))
             except Exception as err:  # report it, keep the others
                 done.append(None)
                 outcomes[k].error = f"internal error: {type(err).__name__}: {err}"

@@ -211,3 +211,13 @@ def test_a_document_that_breaks_the_pipeline_is_reported_and_the_rest_written(
     records = [json.loads(line) for line in out.splitlines()]
     assert [bool(r["quotes"]) for r in records] == [True, False, True]
     assert "error" in records[1]
+    # the redone documents are annotated once, not on top of the failed pass
+    (tmp_path / "b.txt").unlink()
+    _, alone, _ = run(["annotate", "--format", "jsonl", str(tmp_path)], capsys)
+    def spans(quotes):  # stance scores move in the last digits with the batch's padding
+        return [(q["start"], q["end"], q["kind"], q["speaker"], q["stance"]) for q in quotes]
+
+    assert [spans(json.loads(line)["quotes"]) for line in alone.splitlines()] == [
+        spans(records[0]["quotes"]),
+        spans(records[2]["quotes"]),
+    ]
