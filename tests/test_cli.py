@@ -214,6 +214,7 @@ def test_a_document_that_breaks_the_pipeline_is_reported_and_the_rest_written(
     # the redone documents are annotated once, not on top of the failed pass
     (tmp_path / "b.txt").unlink()
     _, alone, _ = run(["annotate", "--format", "jsonl", str(tmp_path)], capsys)
+
     def spans(quotes):  # stance scores move in the last digits with the batch's padding
         return [(q["start"], q["end"], q["kind"], q["speaker"], q["stance"]) for q in quotes]
 
