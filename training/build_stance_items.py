@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from quotestance.corpora.base import AnnotatedDocument, GoldQuote
+from quotestance.corpora.base import AnnotatedDocument, GoldQuote, token_order
 from quotestance.corpora.spkatt import iter_spkatt
 from quotestance.corpora.split import corpus_path, is_dev, shared_data_dir
 from quotestance.document import Document
@@ -54,15 +54,10 @@ ENRICH_THREAT = re.compile(
 OTHER_GNAD = ("Wirtschaft", "Panorama", "Etat", "Web", "Sport", "Wissenschaft", "Kultur")
 
 
-def _token_key(token_id: str) -> tuple[int, int]:
-    sentence, token = token_id.split(":")
-    return int(sentence), int(token)
-
-
 def _sentence_spans(doc: AnnotatedDocument) -> dict[int, tuple[int, int]]:
     spans: dict[int, tuple[int, int]] = {}
     for token_id, (start, end) in doc.token_spans.items():
-        sentence = _token_key(token_id)[0]
+        sentence = token_order(token_id)[0]
         low, high = spans.get(sentence, (start, end))
         spans[sentence] = (min(low, start), max(high, end))
     return spans
@@ -72,8 +67,8 @@ def _role_text(doc: AnnotatedDocument, ids: set[str]) -> str:
     """Tokens of a role in order; gaps in a discontinuous role become " … "."""
     parts: list[str] = []
     previous: tuple[int, int] | None = None
-    for token_id in sorted(ids, key=_token_key):
-        key = _token_key(token_id)
+    for token_id in sorted(ids, key=token_order):
+        key = token_order(token_id)
         if previous is not None and parts:
             contiguous = key[0] == previous[0] and key[1] == previous[1] + 1
             contiguous |= key[0] == previous[0] + 1 and key[1] == 0
@@ -84,7 +79,7 @@ def _role_text(doc: AnnotatedDocument, ids: set[str]) -> str:
 
 
 def _message_text(doc: AnnotatedDocument, quote: GoldQuote) -> tuple[str, int, int]:
-    ordered = sorted(quote.message, key=_token_key)
+    ordered = sorted(quote.message, key=token_order)
     start = doc.token_spans[ordered[0]][0]
     end = doc.token_spans[ordered[-1]][1]
     return _role_text(doc, quote.message), start, end
@@ -104,7 +99,7 @@ def gold_items(corpus: str, licence: str) -> Iterator[dict]:
     for doc in iter_spkatt(corpus_path(key), corpus=corpus):
         sentence_spans = _sentence_spans(doc)
         ordered = [sentence_spans[k] for k in sorted(sentence_spans)]
-        quotes = sorted(doc.gold, key=lambda q: min(_token_key(t) for t in q.message))
+        quotes = sorted(doc.gold, key=lambda q: min(token_order(t) for t in q.message))
         for number, quote in enumerate(quotes, 1):
             text, start, end = _message_text(doc, quote)
             yield {
@@ -113,7 +108,7 @@ def gold_items(corpus: str, licence: str) -> Iterator[dict]:
                 "document": doc.name,
                 "split": "test" if corpus == "news" and is_dev(doc.name) else "train",
                 "origin": "gold",
-                "message_tokens": sorted(quote.message, key=_token_key),
+                "message_tokens": sorted(quote.message, key=token_order),
                 "start": start,
                 "end": end,
                 "form": quote.form,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from quotestance.corpora.base import token_order
 from quotestance.document import STANCE_LABELS
 from quotestance.evaluation.metrics import stance_key
 from quotestance.evaluation.stance import stance_report
@@ -28,11 +29,6 @@ from quotestance.stance.data import read_rows
 
 REPO = Path(__file__).resolve().parents[1]
 REPORTS = REPO / "reports"
-
-
-def _token_key(token_id: str) -> tuple[int, int]:
-    sentence, token = token_id.split(":")
-    return int(sentence), int(token)
 
 
 def e2e_gold(rows: list[dict]) -> dict[str, str]:
@@ -46,7 +42,7 @@ def e2e_gold(rows: list[dict]) -> dict[str, str]:
         if not is_dev(doc.name):
             continue
         for index, quote in enumerate(doc.gold):
-            key = (doc.name, tuple(sorted(quote.message, key=_token_key)))
+            key = (doc.name, tuple(sorted(quote.message, key=token_order)))
             if key in by_tokens:
                 out[stance_key(doc.name, index)] = by_tokens[key]
     return out

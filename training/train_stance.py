@@ -27,7 +27,7 @@ from torch import nn
 from tqdm import tqdm
 
 from quotestance.evaluation.stance import calibration_error, fit_temperature, stance_report
-from quotestance.stance.classifier import StanceClassifier
+from quotestance.stance.classifier import StanceClassifier, softmax
 from quotestance.stance.data import read_rows, row_text
 from quotestance.stance.model import DEFAULT_STANCE_DIR, StanceConfig, build_model, save_stance
 
@@ -190,8 +190,8 @@ class StanceTrainer:
         logits = self.classifier().logits([row_text(r) for r in rows])
         gold = np.array([self.labels.index(r["label"]) for r in rows])
         self.config.temperature = fit_temperature(logits, gold)
-        probs_raw = _softmax(logits)
-        probs = _softmax(logits / self.config.temperature)
+        probs_raw = softmax(logits)
+        probs = softmax(logits / self.config.temperature)
         return {
             "temperature": round(self.config.temperature, 4),
             "calibration_rows": len(rows),
@@ -204,18 +204,12 @@ class StanceTrainer:
         rows = self.splits[split]
         clf = self.classifier()
         logits = clf.logits([row_text(r) for r in rows])
-        probs = _softmax(logits / self.config.temperature)
+        probs = softmax(logits / self.config.temperature)
         gold = [r["label"] for r in rows]
         return stance_report(gold, probs, self.labels)
 
     def save(self) -> Path:
         return save_stance(self.model, self.config, self.args.output_dir)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def main(argv: list[str] | None = None) -> None:

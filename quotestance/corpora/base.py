@@ -18,6 +18,11 @@ NO_SPACE_AFTER = set("„‚([»")
 TokenId = str  # "sentence:token" as in SpkAtt, or any stable id
 
 
+def token_order(token_id: TokenId) -> tuple[int, ...]:
+    """Sort key of a token id in text order ("3:12" -> (3, 12)); other parts count as 0."""
+    return tuple(int(x) if x.isdigit() else 0 for x in str(token_id).split(":"))
+
+
 @dataclass
 class GoldQuote:
     """One gold quotation: token ids of each role, and its form (Direct, Indirect, ...)."""

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from quotestance.corpora.base import AnnotatedDocument, GoldQuote, detokenize
+from quotestance.corpora.base import AnnotatedDocument, GoldQuote, detokenize, token_order
 
 
 def _read_json(path: Path) -> dict:
@@ -61,6 +61,6 @@ def read_cue_annotations(directory: str | Path) -> Iterator[tuple[str, list[str]
             cue_ids = ann.get("Cue") or []
             if not cue_ids:
                 continue
-            ordered = sorted(cue_ids, key=lambda t: tuple(int(x) for x in t.split(":")))
+            ordered = sorted(cue_ids, key=token_order)
             words = [tokens[int(t.split(":")[0])][int(t.split(":")[1])] for t in ordered]
             yield path.stem, words, ann.get("Form") or ""

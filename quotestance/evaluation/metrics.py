@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from quotestance.corpora.base import AnnotatedDocument, GoldQuote, TokenId
+from quotestance.corpora.base import AnnotatedDocument, GoldQuote, TokenId, token_order
 from quotestance.document import STANCE_LABELS, Document, Quote, Span
 
 # Figures with a bootstrap interval: the per-document counts (correct, predicted, found, gold)
@@ -216,7 +216,7 @@ class Scorer:
         self.speaker_errors[key] += 1
         examples = self.error_examples.setdefault(key, [])
         if len(examples) < 3:
-            ordered = sorted(g.message, key=_token_order)
+            ordered = sorted(g.message, key=token_order)
             start, end = gold.token_spans[ordered[0]][0], gold.token_spans[ordered[-1]][1]
             examples.append(
                 {
@@ -354,12 +354,8 @@ class Scorer:
 PRONOUN_TAGS = {"PPER", "PDS", "PRELS", "PIS", "PPOSAT", "PRF", "PWS", "PRELAT"}
 
 
-def _token_order(token_id: TokenId) -> tuple[int, ...]:
-    return tuple(int(x) if x.isdigit() else 0 for x in str(token_id).split(":"))
-
-
 def _tokens_text(gold: AnnotatedDocument, ids: Iterable[TokenId]) -> str:
-    return " ".join(gold.token_text(t) for t in sorted(ids, key=_token_order))
+    return " ".join(gold.token_text(t) for t in sorted(ids, key=token_order))
 
 
 def source_form(gold: AnnotatedDocument, g: GoldQuote, pred: Document) -> str:

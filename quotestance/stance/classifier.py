@@ -14,6 +14,13 @@ from quotestance.stance.inputs import quote_input, stance_text
 from quotestance.stance.model import StanceConfig, StanceModel, load_stance
 
 
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of logits."""
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
 class StanceClassifier:
     """Labels quotes with calibrated probabilities (softmax of logits / temperature)."""
 
@@ -70,10 +77,7 @@ class StanceClassifier:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(self.config.labels)), dtype=np.float32)
-        z = self.logits(texts) / self.config.temperature
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(self.logits(texts) / self.config.temperature)
 
     def _scores(self, probs: np.ndarray) -> list[tuple[str, dict[str, float]]]:
         labels = self.config.labels
