@@ -190,3 +190,24 @@ def test_target_is_the_other_side_named_in_the_quote():
     doc.quotes.append(none_quote)
     TargetFinder()(doc)
     assert none_quote.target is None
+
+
+def test_encoders_of_one_base_share_their_word_embeddings():
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    from quotestance.pipeline import share_embeddings
+
+    config = transformers.BertConfig(
+        vocab_size=300, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    first = transformers.BertModel(config)
+    second = transformers.BertModel(config)
+    second.load_state_dict(first.state_dict())
+    assert share_embeddings(first, second)
+    assert second.get_input_embeddings() is first.get_input_embeddings()
+    other = transformers.BertModel(config)  # another random base: rows differ, kept apart
+    assert not share_embeddings(first, other)
+    assert other.get_input_embeddings() is not first.get_input_embeddings()

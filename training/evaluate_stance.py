@@ -21,31 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from quotestance.corpora.base import token_order
 from quotestance.document import STANCE_LABELS
-from quotestance.evaluation.metrics import stance_key
-from quotestance.evaluation.stance import stance_report
+from quotestance.evaluation.stance import dev_stance_gold, stance_report
 from quotestance.stance.data import read_rows
 
 REPO = Path(__file__).resolve().parents[1]
 REPORTS = REPO / "reports"
-
-
-def e2e_gold(rows: list[dict]) -> dict[str, str]:
-    """Stance labels keyed like the Scorer (document, index of the gold annotation)."""
-    from quotestance.corpora.spkatt import iter_spkatt
-    from quotestance.corpora.split import corpus_path, is_dev
-
-    by_tokens = {(r["document"], tuple(r["message_tokens"])): r["label"] for r in rows}
-    out = {}
-    for doc in iter_spkatt(corpus_path("spkatt-news"), corpus="news"):
-        if not is_dev(doc.name):
-            continue
-        for index, quote in enumerate(doc.gold):
-            key = (doc.name, tuple(sorted(quote.message, key=token_order)))
-            if key in by_tokens:
-                out[stance_key(doc.name, index)] = by_tokens[key]
-    return out
 
 
 def gold_quote_figures(rows: list[dict]) -> dict:
@@ -212,7 +193,7 @@ def main() -> None:
         (REPO / "data" / "stance" / "agreement.json").read_text(encoding="utf-8")
     )
     gold_fig = gold_quote_figures(rows)
-    e2e = end_to_end(e2e_gold(rows), rows)
+    e2e = end_to_end(dev_stance_gold(rows), rows)
     (REPORTS / "stance.json").write_text(
         json.dumps({"gold_quotes": gold_fig, "end_to_end": e2e}, indent=1) + "\n", encoding="utf-8"
     )

@@ -158,6 +158,8 @@ def evaluate(
 
 
 SYSTEMS = ("rules", "tagger", "hybrid", "regex")
+# the figures of the release before this one (0.1.0: detector and tagger, commit 36af68c)
+PREVIOUS_RELEASE = Path(__file__).resolve().parents[2] / "reports" / "previous-release.json"
 
 
 def load_system(name: str) -> AnnotateFn:
@@ -192,16 +194,64 @@ def build_parser() -> argparse.ArgumentParser:
         default=["rules"],
         help="one or more detectors, scored side by side",
     )
-    parser.add_argument("--stance-gold", type=Path, default=None, help="JSONL: id, stance")
+    parser.add_argument(
+        "--stance-gold",
+        type=Path,
+        default=None,
+        help="JSONL: id, stance (default: the stance test labels in data/stance/)",
+    )
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        default=PREVIOUS_RELEASE,
+        help="metrics.json of the previous release, shown beside this one",
+    )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="only redraw the reports from OUT/metrics.json (no scoring)",
+    )
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the regex baseline beside the system"
     )
     return parser
 
 
+def default_stance_gold() -> dict[str, str] | None:
+    """The shipped stance test labels keyed for the scorer, where the data is present."""
+    from quotestance.stance.data import STANCE_DATA, read_rows
+
+    if not STANCE_DATA.is_file():
+        return None
+    from quotestance.evaluation.stance import dev_stance_gold
+
+    return dev_stance_gold([row for row in read_rows() if row["stance_split"] == "test"])
+
+
+def write_all(results: dict[str, Any], out: Path, previous: Path | None) -> list[Path]:
+    """Markdown, metrics.json and the self-contained HTML page (with the stance and speed
+    figures found in ``out``)."""
+    from quotestance.evaluation.html_report import load_extras, load_previous, render_html
+
+    markdown, metrics = write_report(results, out)
+    page = out / "evaluation.html"
+    html = render_html(results, load_extras(out), load_previous(previous))
+    page.write_text(html, encoding="utf-8")
+    return [markdown, metrics, page]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Evaluate the chosen system (and the regex baseline), print a summary, write the report."""
     args = build_parser().parse_args(argv)
+    if args.render_only:
+        source = args.out / "metrics.json"
+        if not source.is_file():
+            print(f"quotestance evaluate: no {source} to render", file=sys.stderr)
+            return 2
+        results = json.loads(source.read_text(encoding="utf-8"))["systems"]
+        written = write_all(results, args.out, args.previous)
+        print("wrote " + ", ".join(str(path) for path in written))
+        return 0
     systems: dict[str, AnnotateFn] = {}
     for name in args.system:
         try:
@@ -209,15 +259,20 @@ def main(argv: list[str] | None = None) -> int:
         except (ImportError, FileNotFoundError) as exc:
             print(f"quotestance evaluate: cannot load system {name!r}: {exc}", file=sys.stderr)
             return 2
-    stance_gold = read_stance_gold(args.stance_gold) if args.stance_gold else None
+    if args.stance_gold:
+        stance_gold = read_stance_gold(args.stance_gold)
+    elif "spkatt-news-dev" in args.corpora:
+        stance_gold = default_stance_gold()
+    else:
+        stance_gold = None
     if "regex" not in systems and not args.no_baseline:
         systems["regex"] = regex_annotate
     results = {
         name: evaluate(annotate, args.corpora, args.limit, stance_gold)
         for name, annotate in systems.items()
     }
-    markdown, metrics = write_report(results, args.out)
+    written = write_all(results, args.out, args.previous)
     for line in summary_lines(results):
         print(line)
-    print(f"wrote {markdown} and {metrics}")
+    print("wrote " + ", ".join(str(path) for path in written))
     return 0

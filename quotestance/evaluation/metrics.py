@@ -156,7 +156,9 @@ class Scorer:
         self.speaker_form_n: Counter[str] = Counter()
         self.speaker_form_ok: Counter[str] = Counter()
         self.speaker_errors: Counter[tuple[str, str]] = Counter()
-        self.error_examples: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.error_examples: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.detection_examples: dict[str, list[dict[str, Any]]] = {"missed": [], "spurious": []}
+        self.examples_per_kind = 8
 
     def add(self, gold: AnnotatedDocument, pred: Document) -> None:
         """Score one document; ``pred`` must be annotated on ``gold.text``."""
@@ -172,12 +174,18 @@ class Scorer:
         doc["tok_gold"] = len(gold_tokens)
         doc["tok_pred"] = len(pred_tokens)
 
+        missed, spurious = [], []
         for number, g in enumerate(gold.gold):
             best = self._score_gold(gold.name, number, g, preds, doc)
             if g.source and best is not None:
                 self._speaker_by_form(gold, g, pred, best)
+            if best is None:
+                missed.append(g)
         for p in preds:
-            self._score_pred(p, gold.gold, doc)
+            if not self._score_pred(p, gold.gold, doc):
+                spurious.append(p)
+        self._keep_detection_example(gold, "missed", missed[:1], gold_side=True)
+        self._keep_detection_example(gold, "spurious", spurious[:1], gold_side=False)
 
         self.counts["documents"] += 1
         self.counts.update(doc)
@@ -218,12 +226,35 @@ class Scorer:
         if len(examples) < 3:
             ordered = sorted(g.message, key=token_order)
             start, end = gold.token_spans[ordered[0]][0], gold.token_spans[ordered[-1]][1]
+            marks = [("quote", g.message), ("cue", g.cue), ("speaker", g.source)]
             examples.append(
                 {
                     "document": gold.name,
                     "quote": gold.text[start:end][:160],
                     "gold_speaker": _tokens_text(gold, g.source),
                     "predicted_speaker": _tokens_text(gold, best.speaker),
+                    "context": in_context(gold, [*marks, ("predicted", best.speaker)]),
+                }
+            )
+
+    def _keep_detection_example(
+        self, gold: AnnotatedDocument, kind: str, quotes: Sequence[Any], gold_side: bool
+    ) -> None:
+        """One missed gold quote or one spurious prediction per document, the first few
+        documents: the quote, its cue and speaker marked in their sentences."""
+        kept = self.detection_examples[kind]
+        for q in quotes:
+            if len(kept) >= self.examples_per_kind:
+                return
+            if gold_side:
+                marks = [("quote", q.message), ("cue", q.cue), ("speaker", q.source)]
+            else:
+                marks = [("predicted", q.message), ("cue", q.cue), ("predicted", q.speaker)]
+            kept.append(
+                {
+                    "document": gold.name,
+                    "form": q.form if gold_side else q.kind,
+                    "context": in_context(gold, marks),
                 }
             )
 
@@ -257,7 +288,8 @@ class Scorer:
             doc["addr_gold"] += 1
         return best if matches else None
 
-    def _score_pred(self, p: _Pred, golds: list[GoldQuote], doc: Counter[str]) -> None:
+    def _score_pred(self, p: _Pred, golds: list[GoldQuote], doc: Counter[str]) -> bool:
+        """Count one prediction; whether it matches a gold quote."""
         doc["q_pred"] += 1
         self.kind_pred[p.kind] += 1
         matched = [g for g in golds if _covers_half(p.message, g.message, len(p.message))]
@@ -275,6 +307,7 @@ class Scorer:
             doc["addr_correct"] += any(g.addressee & p.addressee for g in matched)
         if p.stance is not None:
             self.pred_has_stance = True
+        return bool(matched)
 
     def result(self) -> dict[str, Any]:
         """All figures with their counts; rates are floats in [0, 1]."""
@@ -315,6 +348,7 @@ class Scorer:
                 }
                 for (form, error), n in self.speaker_errors.most_common()
             ],
+            "detection_examples": self.detection_examples,
             "recall_by_form": _rates(self.form_found, self.form_gold, "found", "gold", "recall"),
             "recall_by_medium": _rates(
                 self.medium_found, self.medium_gold, "found", "gold", "recall"
@@ -385,6 +419,37 @@ def source_form(gold: AnnotatedDocument, g: GoldQuote, pred: Document) -> str:
     if "NE" in tags:
         return "name"
     return "title/description"
+
+
+def _runs(gold: AnnotatedDocument, ids: Iterable[TokenId]) -> list[tuple[int, int]]:
+    """Character runs of a token set: adjacent tokens (only spaces between) merged."""
+    runs: list[list[int]] = []
+    for start, end in sorted(gold.token_spans[t] for t in ids if t in gold.token_spans):
+        if runs and not gold.text[runs[-1][1] : start].strip():
+            runs[-1][1] = max(runs[-1][1], end)
+        else:
+            runs.append([start, end])
+    return [(a, b) for a, b in runs]
+
+
+def in_context(
+    gold: AnnotatedDocument, marks: Sequence[tuple[str, Iterable[TokenId]]], pad: int = 160
+) -> dict[str, Any]:
+    """A stretch of the document around marked token sets (role, tokens), cut at spaces,
+    with each mark as character offsets into that stretch: what an error example shows."""
+    spans = [(role, a, b) for role, ids in marks for a, b in _runs(gold, ids)]
+    if not spans:
+        return {"text": "", "marks": []}
+    lo = max(0, min(a for _, a, _ in spans) - pad)
+    hi = min(len(gold.text), max(b for _, _, b in spans) + pad)
+    while lo > 0 and not gold.text[lo - 1].isspace():
+        lo -= 1
+    while hi < len(gold.text) and not gold.text[hi].isspace():
+        hi += 1
+    return {
+        "text": gold.text[lo:hi],
+        "marks": [{"role": role, "start": a - lo, "end": b - lo} for role, a, b in spans],
+    }
 
 
 _REGISTRY: list[Any] = []

@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from quotestance.corpora.base import token_order
 from quotestance.document import STANCE_LABELS
-from quotestance.evaluation.metrics import stance_metrics
+from quotestance.evaluation.metrics import stance_key, stance_metrics
 
 
 def calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = 15) -> float:
@@ -92,3 +93,22 @@ def stance_report(
         float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])) if gold else 0.0
     )
     return result
+
+
+def dev_stance_gold(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Stance labels of annotated rows (``data/stance/stance.jsonl``) keyed like the
+    ``Scorer``'s ``stance_gold`` (document, index of the gold quote), for the SpkAtt-news dev
+    articles: what end-to-end stance is scored against."""
+    from quotestance.corpora.spkatt import iter_spkatt
+    from quotestance.corpora.split import corpus_path, is_dev
+
+    by_tokens = {(r["document"], tuple(r["message_tokens"])): r["label"] for r in rows}
+    out = {}
+    for doc in iter_spkatt(corpus_path("spkatt-news"), corpus="news"):
+        if not is_dev(doc.name):
+            continue
+        for index, quote in enumerate(doc.gold):
+            key = (doc.name, tuple(sorted(quote.message, key=token_order)))
+            if key in by_tokens:
+                out[stance_key(doc.name, index)] = by_tokens[key]
+    return out
