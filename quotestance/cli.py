@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from quotestance import __version__
+from quotestance.batch import BATCH_DOCUMENTS
 from quotestance.formats import (
     DEFAULT_MAX_BYTES,
     InputError,
@@ -42,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ann = sub.add_parser("annotate", help="find quotes in text files")
     ann.add_argument("inputs", nargs="+", metavar="FILE", help="file, directory, or - for stdin")
-    ann.add_argument("--format", choices=FORMATS, default="table")
+    ann.add_argument(
+        "--format", choices=FORMATS, help="default: table; parquet (a dataset) with --engine ray"
+    )
     ann.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     ann.add_argument(
         "--detector",
@@ -79,6 +82,46 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_BYTES / 1024 / 1024,
         help="refuse inputs larger than this many MiB (default %(default)s)",
     )
+    ann.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH_DOCUMENTS,
+        help="documents annotated together, fixed by input position (default %(default)s)",
+    )
+    ray_opts = ann.add_argument_group(
+        "distributed",
+        "--engine ray: Ray Data over a cluster; writes OUT/quotes/ and "
+        "OUT/documents/ (Parquet). Needs the ray extra: pip install 'quotestance[ray]'",
+    )
+    ray_opts.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine (--workers); ray: a Ray cluster (default local)",
+    )
+    ray_opts.add_argument(
+        "--address",
+        help="join this Ray cluster (auto, HOST:PORT or ray://HOST:10001); "
+        "default: start a local Ray instance",
+    )
+    ray_opts.add_argument(
+        "--ray-actors",
+        type=int,
+        metavar="N",
+        help="annotating actors, each loading the models once (default: cluster CPUs / "
+        "--cpus-per-actor); not --actors, which is the actor-registry file",
+    )
+    ray_opts.add_argument(
+        "--cpus-per-actor", type=float, metavar="C", help="CPUs each actor reserves (default 1)"
+    )
+    ray_opts.add_argument(
+        "--text-column", help="JSONL/Parquet inputs: the text column (default: text)"
+    )
+    ray_opts.add_argument(
+        "--name-column",
+        help="JSONL/Parquet inputs: the document name column (default: id, else name, else "
+        "FILE#ROW with ROW from 1)",
+    )
 
     cls = sub.add_parser("classify", help="stance of quotes given as JSON Lines")
     cls.add_argument("input", nargs="?", default="-", metavar="FILE")
@@ -93,17 +136,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def annotate(args: argparse.Namespace, out: TextIO | None) -> int:
-    """Annotate every input in order and write as it goes (see ``quotestance.batch``)."""
-    from quotestance.batch import PipelineFactory, annotate_stream, finished_names
+def _actor_file_problem(args: argparse.Namespace) -> str | None:
+    """A broken --actors file, found before any worker starts."""
     from quotestance.speakers.actors import ActorFileError, read_actor_file
 
     if args.actors:
         try:
-            read_actor_file(args.actors)  # fail fast, before any worker starts
+            read_actor_file(args.actors)
         except ActorFileError as err:
-            _fail(str(err))
-            return EXIT_USAGE
+            return str(err)
+    return None
+
+
+def annotate(args: argparse.Namespace, out: TextIO | None) -> int:
+    """Annotate every input in order and write as it goes (see ``quotestance.batch``)."""
+    from quotestance.batch import PipelineFactory, annotate_stream, finished_names
+
+    problem = _actor_file_problem(args)
+    if problem:
+        _fail(problem)
+        return EXIT_USAGE
     factory = PipelineFactory(args.detector, args.actors, stance=not args.no_stance)
     failures = 0
     sources = []
@@ -136,7 +188,11 @@ def annotate(args: argparse.Namespace, out: TextIO | None) -> int:
     progress = _progress(len(sources), args)
     try:
         outcomes = annotate_stream(
-            sources, factory, workers=args.workers, max_bytes=int(args.max_mb * 1024 * 1024)
+            sources,
+            factory,
+            workers=args.workers,
+            max_bytes=int(args.max_mb * 1024 * 1024),
+            batch_size=args.batch_size,
         )
         for outcome in outcomes:
             for warning in outcome.warnings:
@@ -154,6 +210,55 @@ def annotate(args: argparse.Namespace, out: TextIO | None) -> int:
         progress.close()
         writer.close()
     return EXIT_INPUT if failures else EXIT_OK
+
+
+def annotate_ray(args: argparse.Namespace) -> int:
+    """``--engine ray``: the same pipeline on a Ray cluster (``quotestance.engines.ray_data``)."""
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        _fail("ray is not installed: pip install 'quotestance[ray]'")
+        return EXIT_MISSING
+    from quotestance.batch import PipelineFactory
+    from quotestance.engines import ray_data
+
+    problem = _actor_file_problem(args)
+    if problem:
+        _fail(problem)
+        return EXIT_USAGE
+    if args.detector in ("tagger", "hybrid"):
+        from quotestance.pipeline import tagger_available
+
+        if not tagger_available():
+            _fail(f"cannot load the {args.detector} detector: no tagger weights or ml extra")
+            return EXIT_MISSING
+    options = ray_data.RayOptions(
+        output=args.output,
+        address=args.address,
+        actors=args.ray_actors,
+        cpus_per_actor=args.cpus_per_actor or 1.0,
+        batch_size=args.batch_size,
+        max_bytes=int(args.max_mb * 1024 * 1024),
+        text_column=args.text_column or "text",
+        name_column=args.name_column,
+        resume=args.resume,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    factory = PipelineFactory(args.detector, args.actors, stance=not args.no_stance)
+    try:
+        result = ray_data.run(args.inputs, factory, options)
+    except ray_data.UsageError as err:
+        _fail(str(err))
+        return EXIT_USAGE
+    for message in result.errors:
+        _fail(message)
+    if args.resume and result.skipped:
+        _fail(f"resume: {result.skipped} document(s) already in {args.output}")
+    _fail(
+        f"ray: {result.documents} document(s) on {result.actors} actor(s), "
+        f"{len(result.errors)} error(s); {result.quotes} quote row(s) in {args.output}/quotes"
+    )
+    return EXIT_INPUT if result.errors else EXIT_OK
 
 
 class _Loaded:
@@ -180,7 +285,13 @@ def _progress(total: int, args: argparse.Namespace):
         from tqdm import tqdm
     except ImportError:
         return _NoProgress()
-    return tqdm(total=total, unit="doc", file=sys.stderr, dynamic_ncols=True)
+    import shutil
+
+    # a terminal that reports no width (a bare pseudo-terminal) would get an empty bar
+    sized = shutil.get_terminal_size((0, 0)).columns > 0
+    return tqdm(
+        total=total, unit="doc", file=sys.stderr, dynamic_ncols=sized, ncols=None if sized else 100
+    )
 
 
 CLASSIFY_BATCH = 256  # records classified together; output order is input order
@@ -270,6 +381,17 @@ def network(args: argparse.Namespace) -> int:
 def _check_annotate_args(args: argparse.Namespace) -> str | None:
     if args.workers < 1:
         return "--workers must be at least 1"
+    if args.batch_size < 1:
+        return "--batch-size must be at least 1"
+    if args.engine == "ray":
+        return _check_ray_args(args)
+    for option, value in (("--address", args.address), ("--ray-actors", args.ray_actors),
+                          ("--cpus-per-actor", args.cpus_per_actor),
+                          ("--text-column", args.text_column),
+                          ("--name-column", args.name_column)):  # fmt: skip
+        if value is not None:
+            return f"{option} is an option of --engine ray"
+    args.format = args.format or "table"
     if args.format == "parquet" and not args.output:
         return "--format parquet writes a file: give -o OUT.parquet"
     if args.resume and (not args.output or args.format != "jsonl"):
@@ -282,6 +404,21 @@ def _check_annotate_args(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _check_ray_args(args: argparse.Namespace) -> str | None:
+    if not args.output:
+        return "--engine ray writes a Parquet dataset: give -o OUT/ (a directory)"
+    if args.format not in (None, "parquet"):
+        return f"--engine ray writes Parquet only (OUT/quotes/, OUT/documents/), not {args.format}"
+    if args.workers != 1:
+        return "--workers is for --engine local; use --ray-actors N"
+    if args.ray_actors is not None and args.ray_actors < 1:
+        return "--ray-actors must be at least 1"
+    if args.cpus_per_actor is not None and args.cpus_per_actor <= 0:
+        return "--cpus-per-actor must be positive"
+    args.format = "parquet"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -291,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
             if problem:
                 _fail(problem)
                 return EXIT_USAGE
+            if args.engine == "ray":
+                return annotate_ray(args)
             if args.format == "parquet":
                 return annotate(args, None)
             if args.output:

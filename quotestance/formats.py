@@ -151,6 +151,17 @@ def quote_rows(record: dict) -> Iterator[dict]:
         yield {column: row.get(column) for column in QUOTE_COLUMNS}
 
 
+def quote_schema():
+    """The Arrow schema of ``quote_rows`` (fixed, so that every Parquet file of a run agrees
+    even where a batch has no value in a column)."""
+    import pyarrow as pa
+
+    types = {"start": pa.int64(), "end": pa.int64()} | {
+        f"score_{label}": pa.float64() for label in ("threat", "cooperation", "accusation", "none")
+    }
+    return pa.schema([(c, types.get(c, pa.string())) for c in QUOTE_COLUMNS])
+
+
 class Writer:
     """Streams results in one format; ``write`` per document, ``close`` at the end.
 
@@ -161,16 +172,11 @@ class Writer:
         self._first = True
         self._rows: list[dict] = []
         if fmt == "parquet":
-            import pyarrow as pa
             import pyarrow.parquet as pq
 
             if path is None:
                 raise ValueError("parquet output needs a file (-o OUT.parquet)")
-            types = {"start": pa.int64(), "end": pa.int64()} | {
-                f"score_{label}": pa.float64()
-                for label in ("threat", "cooperation", "accusation", "none")
-            }
-            self._schema = pa.schema([(c, types.get(c, pa.string())) for c in QUOTE_COLUMNS])
+            self._schema = quote_schema()
             self._parquet = pq.ParquetWriter(str(path), self._schema)
         elif fmt == "csv":
             import csv

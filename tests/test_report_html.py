@@ -44,6 +44,15 @@ BENCHMARK = [
 ]  # fmt: skip
 
 
+RAY = [
+    {"mode": "rules", "engine": "local", "workers": 2, "articles": 70, "seconds": 2.0,
+     "articles_per_s": 35.0, "quotes": 9},
+    {"mode": "rules", "engine": "ray", "actors": 2, "articles": 70, "seconds": 9.0,
+     "articles_per_s": 7.8, "quotes": 9, "overhead_per_article_s": 0.1,
+     "same_quotes_as_local": True},
+]  # fmt: skip
+
+
 def _results() -> dict:
     gold = gold_doc(INDIRECT, DIRECT)
     # the direct quote found with the wrong speaker, the indirect one missed, one spurious
@@ -101,7 +110,8 @@ def test_page_has_every_section_plot_and_anchor():
         "label": "0.0.1",
         "systems": {"hybrid": {"corpora": {"toy": {"quote": {"f1": 0.1}}}}},
     }
-    html = render_html(_results(), {"stance": STANCE, "benchmark": BENCHMARK}, previous)
+    extras = {"stance": STANCE, "benchmark": BENCHMARK, "ray": RAY}
+    html = render_html(_results(), extras, previous)
     images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     alts = [alt for alt, _ in images]
     assert "quote F1 per evaluation set" in alts
@@ -109,6 +119,7 @@ def test_page_has_every_section_plot_and_anchor():
     assert "benchmark scaling" in alts and "speaker accuracy by form, toy" in alts
     assert all(data.startswith("iVBORw0KGgo") for _, data in images)  # PNG signature
     assert "was 0.100" in html  # the previous release beside this one
+    assert "+100.0" in html  # the Ray overhead per article, in ms
     assert "Rehbein et al. 2023" in html and "Brunner et al. 2020" in html  # anchors cited
     assert 'class="m-speaker"' in html and "Missed gold quotes" in html
     assert "<script" not in html and "http" not in html.split("<main>")[1].split("anchors")[0]

@@ -453,16 +453,26 @@ def _speed_section(benchmark: Sequence[Mapping[str, Any]] | None, ray: Any) -> s
                 )
             )
     if ray:
-        runs = ray.get("runs", ray) if isinstance(ray, Mapping) else ray
-        rows = [
-            [
-                escape(str(run.get(k, "–")))
-                for k in ("engine", "actors", "workers", "articles", "seconds", "articles_per_s")
-            ]
-            for run in runs
-        ]
-        parts.append("<h3>Ray Data engine</h3>")
-        parts.append(_table(["engine", "actors", "workers", "articles", "s", "articles/s"], rows))
+        rows = []
+        for run in ray:
+            parallel = run.get("actors", run.get("workers", "–"))
+            kind = "actors" if "actors" in run else "workers"
+            overhead = run.get("overhead_per_article_s")
+            rows.append([
+                run["mode"], run["engine"], f"{parallel} {kind}", str(run["articles"]),
+                f"{run['seconds']:.1f}", f"{run['articles_per_s']:.2f}",
+                f"{overhead * 1000:+.1f}" if overhead is not None else "–",
+                {True: "yes", False: "NO"}.get(run.get("same_quotes_as_local"), "–"),
+            ])  # fmt: skip
+        parts.append(
+            '<h3>Ray Data engine against <code>--workers 2</code></h3><p class="note">'
+            "<code>training/benchmark_ray.py</code>, the SpkAtt-news articles repeated, one "
+            "local Ray instance on this machine; overhead = extra seconds over the same "
+            "articles than <code>--workers 2</code>, per article.</p>"
+        )
+        header = ["mode", "engine", "parallel", "articles", "s", "articles/s",
+                  "overhead ms/article", "same quotes"]  # fmt: skip
+        parts.append(_table(header, rows))
     return "".join(parts)
 
 
