@@ -250,6 +250,9 @@ def annotate_ray(args: argparse.Namespace) -> int:
     except ray_data.UsageError as err:
         _fail(str(err))
         return EXIT_USAGE
+    except ray_data.ClusterError as err:
+        _fail(str(err))
+        return EXIT_MISSING
     for message in result.errors:
         _fail(message)
     if args.resume and result.skipped:

@@ -177,6 +177,21 @@ def test_usage_errors(corpus, tmp_path, capsys, monkeypatch):
     assert err.strip() == "quotestance: ray is not installed: pip install 'quotestance[ray]'"
 
 
+def test_an_unreachable_cluster_is_one_line_and_exit_3(corpus, tmp_path):
+    """In a fresh process (this one may hold the local test instance already)."""
+    pytest.importorskip("ray")
+    port = _free_port()  # nobody listens there: refused at once, not minutes of Ray retries
+    for address, expected in ((f"127.0.0.1:{port}", "cannot reach the Ray cluster at"),
+                              ("no:port", "not HOST:PORT")):  # fmt: skip
+        cmd = [sys.executable, "-m", "quotestance.cli", "annotate", "--engine", "ray",
+               str(corpus), "-o", str(tmp_path / "o"), "--address", address, *RULES]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 3
+        err = done.stderr.strip()
+        assert err.startswith("quotestance: ") and expected in err
+        assert "\n" not in err and "Traceback" not in err
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -320,13 +320,43 @@ def _write_quotes(documents: Path, quotes: Path) -> int:
 # ---------------------------------------------------------------- the run
 
 
+class ClusterError(Exception):
+    """The cluster named by ``--address`` cannot be reached; one line for the user."""
+
+
+def check_reachable(address: str, seconds: float = 5.0) -> None:
+    """Fail fast on an address nobody listens on: Ray itself retries for minutes, printing
+    warnings. ``auto`` is left to Ray (it fails at once when no local cluster runs)."""
+    import socket
+
+    if address == "auto":
+        return
+    client = address.startswith("ray://")
+    host_port = address.removeprefix("ray://")
+    host, _, port = host_port.rpartition(":") if ":" in host_port else (host_port, "", "")
+    try:
+        number = int(port) if port else (10001 if client else 6379)
+    except ValueError:
+        raise ClusterError(f"--address {address}: not HOST:PORT, ray://HOST:PORT or auto") from None
+    try:
+        with socket.create_connection((host, number), timeout=seconds):
+            pass
+    except OSError as err:
+        raise ClusterError(f"cannot reach the Ray cluster at {address}: {err}") from None
+
+
 def _start_ray(address: str | None) -> bool:
     """Join ``address`` or start a local instance; True when this call started Ray."""
     if ray.is_initialized():
         return False
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     if address:
-        ray.init(address=address, **quiet)
+        check_reachable(address)
+        try:
+            ray.init(address=address, **quiet)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ClusterError(f"cannot join the Ray cluster at {address}: {first}") from None
     else:
         ray.init(include_dashboard=False, ignore_reinit_error=True, **quiet)
     return True
