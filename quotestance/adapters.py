@@ -3,11 +3,41 @@ and a JSON config: the shipping format of every trained component (tagger, stanc
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import torch
 from torch import nn
+
+
+class JSONConfig:
+    """``to_json``/``from_json`` for the dataclass configs of adapted components; tuple fields
+    (JSON has only lists) come back as tuples."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        data = json.loads(text)
+        for f in fields(cls):
+            if f.name in data and str(f.type).startswith("tuple"):
+                data[f.name] = tuple(data[f.name])
+        return cls(**data)
+
+
+def restore_training_state(
+    path: Path, model: nn.Module, optimizer: Any, scheduler: Any
+) -> dict[str, Any]:
+    """Load a training checkpoint (model, optimizer, scheduler) saved as a dict by a training
+    script; returns the whole state for the script's own entries (step, epoch, RNGs)."""
+    state = torch.load(path, weights_only=False)
+    model.load_state_dict(state["model"], strict=False)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    return state
 
 
 def add_lora(encoder: nn.Module, config: Any) -> nn.Module:

@@ -211,3 +211,28 @@ def test_encoders_of_one_base_share_their_word_embeddings():
     other = transformers.BertModel(config)  # another random base: rows differ, kept apart
     assert not share_embeddings(first, other)
     assert other.get_input_embeddings() is not first.get_input_embeddings()
+
+
+def test_a_training_checkpoint_restores_model_optimizer_and_scheduler(tmp_path):
+    torch = pytest.importorskip("torch")
+    from quotestance.adapters import restore_training_state
+
+    def parts(seed: int):
+        torch.manual_seed(seed)
+        model = torch.nn.Linear(3, 2)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0 / (s + 1))
+        return model, optimizer, scheduler
+
+    model, optimizer, scheduler = parts(0)
+    model(torch.ones(1, 3)).sum().backward()
+    optimizer.step()
+    scheduler.step()
+    path = tmp_path / "state.pt"
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "step": 7}, path)  # fmt: skip
+    fresh, fresh_opt, fresh_sched = parts(1)
+    state = restore_training_state(path, fresh, fresh_opt, fresh_sched)
+    assert state["step"] == 7
+    assert torch.equal(fresh.weight, model.weight)
+    assert fresh_sched.last_epoch == 1 and fresh_opt.param_groups[0]["lr"] == pytest.approx(0.05)

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from quotestance.adapters import restore_training_state
 from quotestance.evaluation.stance import calibration_error, fit_temperature, stance_report
 from quotestance.stance.classifier import StanceClassifier, softmax
 from quotestance.stance.data import read_rows, row_text
@@ -125,10 +126,7 @@ class StanceTrainer:
         checkpoint = args.output_dir / "checkpoint.pt"
         start_epoch, step = 0, 0
         if args.resume and checkpoint.exists():
-            state = torch.load(checkpoint, weights_only=False)
-            self.model.load_state_dict(state["model"], strict=False)
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
+            state = restore_training_state(checkpoint, self.model, optimizer, scheduler)
             start_epoch, step = state["epoch"], state["step"]
         started = time.time()
         losses: list[float] = []

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from quotestance.adapters import add_lora
+from quotestance.adapters import add_lora, restore_training_state
 from quotestance.detect.tagger import DEFAULT_TAGGER_DIR, TaggerConfig, TaggerModel, save_tagger
 
 PROCESS_START = time.perf_counter()  # wall time of the run, data building included
@@ -185,10 +185,7 @@ class TaggerTrainer:
         step, start_epoch = 0, 0
         checkpoint = args.output_dir / "checkpoint" / "state.pt"
         if args.resume and checkpoint.is_file():
-            state = torch.load(checkpoint, weights_only=False)
-            self.model.load_state_dict(state["model"], strict=False)
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
+            state = restore_training_state(checkpoint, self.model, optimizer, scheduler)
             step, start_epoch = state["step"], state["epoch"]
             random.setstate(state["python_rng"])
             torch.set_rng_state(state["torch_rng"])

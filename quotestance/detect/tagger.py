@@ -14,8 +14,7 @@ with cues and speakers linked to the nearest message by sentence distance.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from quotestance.adapters import add_lora, load_adapted, load_heads, save_adapted
+from quotestance.adapters import JSONConfig, add_lora, load_adapted, load_heads, save_adapted
 from quotestance.detect.labels import IGNORE, KIND_OF_FORM, ROLES, TAGS, tags_to_spans
 from quotestance.detect.tagger_files import CONFIG_FILE, DEFAULT_TAGGER_DIR, WEIGHTS_FILE
 from quotestance.document import Document, Mention, Quote, Span
@@ -32,7 +31,7 @@ ROLE_WEIGHTS = {"message": 1.0, "cue": 1.0, "source": 1.0, "addressee": 0.5}
 
 
 @dataclass
-class TaggerConfig:
+class TaggerConfig(JSONConfig):
     """Everything needed to rebuild the tagger around its base encoder."""
 
     base_model: str | None = None  # None: the embedded e5 (quotestance.backbone)
@@ -47,15 +46,6 @@ class TaggerConfig:
         default_factory=lambda: {role: list(TAGS[role]) for role in ROLES}
     )
     training: dict[str, Any] = field(default_factory=dict)  # provenance: data, command, time
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> TaggerConfig:
-        data = json.loads(text)
-        data["lora_targets"] = tuple(data.get("lora_targets", ()))
-        return cls(**data)
 
 
 class TaggerModel(nn.Module):

@@ -7,21 +7,20 @@ by default, or any Hugging Face encoder by name or path).
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from quotestance.adapters import add_lora, load_adapted, load_heads, save_adapted
+from quotestance.adapters import JSONConfig, add_lora, load_adapted, load_heads, save_adapted
 from quotestance.document import STANCE_LABELS
 from quotestance.stance.files import CONFIG_FILE, DEFAULT_STANCE_DIR, WEIGHTS_FILE
 
 
 @dataclass
-class StanceConfig:
+class StanceConfig(JSONConfig):
     base_model: str | None = None  # None: the embedded e5-small
     max_len: int = 160
     lora_r: int = 8
@@ -31,16 +30,6 @@ class StanceConfig:
     labels: tuple[str, ...] = STANCE_LABELS
     temperature: float = 1.0  # fitted on held-out data after training
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> StanceConfig:
-        data = json.loads(text)
-        data["lora_targets"] = tuple(data.get("lora_targets", ()))
-        data["labels"] = tuple(data.get("labels", STANCE_LABELS))
-        return cls(**data)
 
 
 class StanceModel(nn.Module):
