@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from quotestance.document import Document
-from quotestance.formats import STDIN, InputError, Source, decode, read_source
+from quotestance.formats import InputError, Source, decode, over_limit, read_source
 
 BATCH_DOCUMENTS = 16  # documents the tagger batches together
 
@@ -46,7 +46,7 @@ def annotate_batch(pipeline: Any, items: list[Item], max_bytes: int) -> list[Out
             if data is None:
                 text, outcome.warnings = read_source(Source(name, path), max_bytes)
             elif len(data) > max_bytes:
-                raise InputError(f"{name}: input over the {max_bytes / 2**20:g} MiB limit")
+                raise over_limit(name, max_bytes)
             else:
                 text, outcome.warnings = decode(data, name)
         except InputError as err:
@@ -70,16 +70,12 @@ def annotate_batch(pipeline: Any, items: list[Item], max_bytes: int) -> list[Out
     return outcomes
 
 
-def batches(sources: Iterable[Source], size: int, max_bytes: int) -> Iterator[list[Item]]:
-    """Fixed-size batches of items; standard input is read here, files in the workers."""
-    import sys
-
+def batches(sources: Iterable[Source], size: int) -> Iterator[list[Item]]:
+    """Fixed-size batches of items; files are read in the workers, standard input was read
+    before (``Source.data``)."""
     batch: list[Item] = []
     for source in sources:
-        data = None
-        if source.path is None and source.name == STDIN:
-            data = sys.stdin.buffer.read(max_bytes + 1)
-        batch.append((source.name, source.path, data))
+        batch.append((source.name, source.path, source.data))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -116,7 +112,7 @@ def annotate_stream(
     picklable for ``workers > 1``)."""
     if workers <= 1:
         pipeline = factory()
-        for batch in batches(sources, batch_size, max_bytes):
+        for batch in batches(sources, batch_size):
             yield from annotate_batch(pipeline, batch, max_bytes)
         return
     import os
@@ -124,7 +120,7 @@ def annotate_stream(
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch state
     with context.Pool(workers, initializer=_start_worker, initargs=(factory, threads)) as pool:
-        jobs = ((batch, max_bytes) for batch in batches(sources, batch_size, max_bytes))
+        jobs = ((batch, max_bytes) for batch in batches(sources, batch_size))
         for outcomes in pool.imap(_run_in_worker, jobs):
             yield from outcomes
 
@@ -141,24 +137,3 @@ class PipelineFactory:
         from quotestance.pipeline import Pipeline
 
         return Pipeline.default(detector=self.detector, actors=self.actors, stance=self.stance)
-
-
-def finished_names(path: Path) -> set[str]:
-    """Files already annotated in a JSON Lines output. The file is rewritten without what a
-    rerun redoes: a last line cut off by an interrupted run, and error records (failed files
-    are tried again)."""
-    import json
-
-    if not path.exists():
-        return set()
-    kept, done = [], set()
-    for line in path.read_bytes().decode("utf-8", errors="replace").splitlines(keepends=True):
-        try:
-            record = json.loads(line) if line.endswith("\n") else None
-        except ValueError:
-            record = None
-        if isinstance(record, dict) and "file" in record and not record.get("error"):
-            done.add(record["file"])
-            kept.append(line)
-    path.write_text("".join(kept), encoding="utf-8")
-    return done

@@ -12,17 +12,22 @@ Exit status (documented in the README):
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from quotestance import __version__
-from quotestance.batch import BATCH_DOCUMENTS
+from quotestance.batch import BATCH_DOCUMENTS, Outcome
 from quotestance.formats import (
     DEFAULT_MAX_BYTES,
+    STDIN,
     InputError,
+    Source,
     Writer,
+    check_size,
     expand_inputs,
+    read_stdin,
 )
 
 FORMATS = ("table", "json", "jsonl", "tsv", "html", "csv", "parquet")
@@ -148,53 +153,101 @@ def _actor_file_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def annotate(args: argparse.Namespace, out: TextIO | None) -> int:
-    """Annotate every input in order and write as it goes (see ``quotestance.batch``)."""
-    from quotestance.batch import PipelineFactory, annotate_stream, finished_names
+def _output_problem(args: argparse.Namespace, output: Path) -> str | None:
+    """An ``-o`` that names one of the inputs would destroy it."""
+    from quotestance.output import same_file
 
+    for arg in args.inputs:
+        if arg != STDIN and Path(arg).is_file() and same_file(Path(arg), output):
+            return f"{args.output}: is one of the inputs; choose another -o"
+    return None
+
+
+def _collect_inputs(
+    args: argparse.Namespace, exclude: list[Path], max_bytes: int
+) -> list[Source | InputError]:
+    """Every input in order, checked as far as can be without annotating: listed, typed,
+    sized; standard input read (at most the limit + 1 byte). Nothing loads a model."""
+    entries: list[Source | InputError] = []
+    for item in expand_inputs(args.inputs, exclude):
+        if isinstance(item, Source):
+            try:
+                if item.path is None:
+                    item.data = read_stdin(max_bytes)
+                check_size(item, max_bytes)
+            except InputError as err:
+                item = err
+        entries.append(item)
+    return entries
+
+
+def annotate(args: argparse.Namespace) -> int:
+    """Annotate every input in order and write as it goes (see ``quotestance.batch``).
+
+    Everything that can be checked is checked before the output is opened: the arguments,
+    the actors file, the inputs and the -o file; then the models load; then the output is
+    written to a temporary file that replaces -o at the end (``quotestance.output``)."""
+    from quotestance.batch import PipelineFactory, annotate_stream
+    from quotestance.output import OutputError, OutputFile
+
+    max_bytes = int(args.max_mb * 1024 * 1024)
+    output = Path(args.output) if args.output else None
+    target = OutputFile(output, resume=args.resume, fmt=args.format) if output else None
+    if target is not None:
+        problem = _output_problem(args, output)
+        if problem:
+            _fail(problem)
+            return EXIT_USAGE
+        try:
+            target.check()
+        except OutputError as err:
+            _fail(str(err))
+            return EXIT_USAGE
     problem = _actor_file_problem(args)
     if problem:
         _fail(problem)
         return EXIT_USAGE
+    entries = _collect_inputs(args, [output] if output else [], max_bytes)
+    if target is not None and target.finished:
+        before = len(entries)
+        entries = [e for e in entries if not (isinstance(e, Source) and e.name in target.finished)]
+        _fail(f"resume: {before - len(entries)} file(s) already in {args.output}, "
+              f"{len(entries)} to go")  # fmt: skip
+    sources = [entry for entry in entries if isinstance(entry, Source)]
     factory = PipelineFactory(args.detector, args.actors, stance=not args.no_stance)
-    failures = 0
-    sources = []
-    for item in expand_inputs(args.inputs):
-        if isinstance(item, InputError):
-            failures += 1
-            _fail(str(item))
-        else:
-            sources.append(item)
-    if args.resume:
-        done = finished_names(Path(args.output))
-        skipped = sum(source.name in done for source in sources)
-        sources = [source for source in sources if source.name not in done]
-        if skipped:
-            _fail(f"resume: {skipped} file(s) already in {args.output}, {len(sources)} to go")
-    if args.workers > 1 and args.detector in ("tagger", "hybrid"):
+    if sources and args.workers > 1 and args.detector in ("tagger", "hybrid"):
         from quotestance.pipeline import tagger_available
 
         if not tagger_available():
             _fail(f"cannot load the {args.detector} detector: no tagger weights or ml extra")
             return EXIT_MISSING
-    if args.workers <= 1:
+    if sources and args.workers <= 1:
         try:  # load once here, so a missing model is one clear line before any output
-            pipeline = factory()
+            factory = _Loaded(factory())
         except (ImportError, FileNotFoundError) as err:
             _fail(f"cannot load the {args.detector} detector: {err}")
             return EXIT_MISSING
-        factory = _Loaded(pipeline)
-    writer = Writer(out, args.format, Path(args.output) if args.output else None)
-    progress = _progress(len(sources), args)
     try:
-        outcomes = annotate_stream(
-            sources,
-            factory,
-            workers=args.workers,
-            max_bytes=int(args.max_mb * 1024 * 1024),
-            batch_size=args.batch_size,
-        )
-        for outcome in outcomes:
+        out = target.open() if target is not None else sys.stdout
+        writer = Writer(out, args.format)
+    except OutputError as err:
+        _fail(str(err))
+        return EXIT_USAGE
+    failures = 0
+    progress = _progress(len(entries), args)
+    outcomes = annotate_stream(
+        sources,
+        factory,
+        workers=args.workers,
+        max_bytes=max_bytes,
+        batch_size=args.batch_size,
+    )
+    try:
+        for entry in entries:
+            if isinstance(entry, InputError):
+                outcome = Outcome(entry.name, error=str(entry))
+            else:
+                outcome = next(outcomes)
             for warning in outcome.warnings:
                 _fail(f"warning: {warning}")
             if outcome.doc is not None:
@@ -206,9 +259,32 @@ def annotate(args: argparse.Namespace, out: TextIO | None) -> int:
                 _fail(message if named else f"{outcome.name}: {message}")
                 writer.write_error(outcome.name, message)
             progress.update(1)
+        writer.close()
+        if target is not None:
+            target.commit()
+    except KeyboardInterrupt:
+        progress.close()
+        kept = target is not None and target.abort(interrupted=True)
+        if kept:
+            _fail(
+                f"interrupted: {target.partial} holds the documents done so far; --resume "
+                f"continues them ({args.output} is untouched until the run ends)"
+            )
+        elif target is not None and not args.resume:
+            _fail(f"interrupted: {args.output} was not written")
+        raise
+    except (OutputError, OSError) as err:
+        if target is not None:
+            target.abort()
+        if isinstance(err, BrokenPipeError):
+            raise
+        where = args.output or "standard output"
+        reason = str(err) if isinstance(err, OutputError) else err.strerror or str(err)
+        _fail(reason if isinstance(err, OutputError) else f"{where}: cannot write ({reason})")
+        return EXIT_USAGE
     finally:
         progress.close()
-        writer.close()
+        outcomes.close()
     return EXIT_INPUT if failures else EXIT_OK
 
 
@@ -382,6 +458,8 @@ def network(args: argparse.Namespace) -> int:
 
 
 def _check_annotate_args(args: argparse.Namespace) -> str | None:
+    if not (math.isfinite(args.max_mb) and args.max_mb > 0):
+        return f"--max-mb must be a positive number of MiB, not {args.max_mb}"
     if args.workers < 1:
         return "--workers must be at least 1"
     if args.batch_size < 1:
@@ -399,11 +477,6 @@ def _check_annotate_args(args: argparse.Namespace) -> str | None:
         return "--format parquet writes a file: give -o OUT.parquet"
     if args.resume and (not args.output or args.format != "jsonl"):
         return "--resume needs -o OUT with --format jsonl (the output it continues)"
-    if args.output and args.format == "parquet":
-        try:
-            Path(args.output).open("wb").close()
-        except OSError as err:
-            return f"{args.output}: cannot write ({err.strerror})"
     return None
 
 
@@ -433,18 +506,7 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_USAGE
             if args.engine == "ray":
                 return annotate_ray(args)
-            if args.format == "parquet":
-                return annotate(args, None)
-            if args.output:
-                mode = "a" if args.resume else "w"
-                try:
-                    handle = open(Path(args.output), mode, encoding="utf-8")  # noqa: SIM115
-                except OSError as err:
-                    _fail(f"{args.output}: cannot write ({err.strerror})")
-                    return EXIT_USAGE
-                with handle:
-                    return annotate(args, handle)
-            return annotate(args, sys.stdout)
+            return annotate(args)
         if args.command == "classify":
             return classify(args, sys.stdout)
         if args.command == "network":

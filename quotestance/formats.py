@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
+from quotestance.cells import spreadsheet_safe
 from quotestance.document import Document
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -27,7 +30,12 @@ STDIN = "-"
 
 
 class InputError(Exception):
-    """An input that cannot be annotated; the message is one line for the user."""
+    """An input that cannot be annotated; the message is one line for the user, ``name``
+    the input it is about (as given, or the directory that could not be read)."""
+
+    def __init__(self, message: str, name: str = "") -> None:
+        super().__init__(message)
+        self.name = name or message.split(":", 1)[0]
 
 
 @dataclass
@@ -36,71 +44,170 @@ class Source:
 
     name: str
     path: Path | None  # None for stdin
+    data: bytes | None = None  # standard input, read before the models load
 
 
-def expand_inputs(args: Iterable[str]) -> Iterator[Source | InputError]:
+def _walk_txt(root: Path) -> tuple[list[Path], list[InputError]]:
+    """Every ``*.txt`` regular file below ``root`` (sorted), and a one-line error for each
+    sub-directory that cannot be read (``rglob`` would skip those without a word)."""
+    files: list[Path] = []
+    errors: list[InputError] = []
+
+    def unreadable(err: OSError) -> None:
+        message = f"{err.filename}: cannot read directory ({err.strerror})"
+        errors.append(InputError(message, str(err.filename)))
+
+    for folder, subfolders, names in os.walk(root, onerror=unreadable, followlinks=False):
+        subfolders.sort()
+        for name in names:
+            if name.endswith(".txt"):
+                path = Path(folder, name)
+                if path.is_file():
+                    files.append(path)
+    return sorted(files), errors
+
+
+def _excluded(path: Path, exclude: Sequence[Path]) -> bool:
+    resolved = path.resolve()
+    return any(resolved == out or out in resolved.parents for out in exclude)
+
+
+def expand_inputs(
+    args: Iterable[str], exclude: Iterable[Path] = ()
+) -> Iterator[Source | InputError]:
     """Files as given, directories as all ``*.txt`` below them (sorted), ``-`` as stdin.
 
-    Problems are yielded as ``InputError`` in place, so a batch goes on past them.
-    """
+    Problems are yielded as ``InputError`` in place, so a batch goes on past them. Paths in
+    ``exclude`` (the run's own outputs) and anything below them are never read as inputs; a
+    device, pipe or socket is refused (``-`` reads standard input)."""
+    exclude = [Path(p).resolve() for p in exclude]
     for arg in args:
         if arg == STDIN:
             yield Source(STDIN, None)
             continue
         path = Path(arg)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*.txt") if p.is_file())
-            if not files:
-                yield InputError(f"{arg}: directory has no .txt files")
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            yield InputError(f"{arg}: no such file or directory", arg)
+            continue
+        except OSError as err:
+            yield InputError(f"{arg}: cannot read ({err.strerror})", arg)
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            files, errors = _walk_txt(path)
+            yield from errors
+            files = [file for file in files if not _excluded(file, exclude)]
+            if not files and not errors:
+                yield InputError(f"{arg}: directory has no .txt files", arg)
             for file in files:
                 yield Source(str(file), file)
-        elif path.exists():
-            yield Source(arg, path)
+        elif not stat.S_ISREG(info.st_mode):
+            yield InputError(
+                f"{arg}: not a regular file (a device, pipe or socket); use - for standard input",
+                arg,
+            )
+        elif _excluded(path, exclude):
+            continue  # the run's own output
         else:
-            yield InputError(f"{arg}: no such file or directory")
+            yield Source(arg, path)
 
 
-def _looks_binary(data: bytes) -> bool:
-    sample = data[:8192]
-    if b"\x00" in sample:
+_BOMS = (  # longest first: the UTF-32 LE mark begins with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def _looks_binary(text: str) -> bool:
+    """NUL anywhere, or many control characters at the start: not a text file."""
+    if "\x00" in text:
         return True
+    sample = text[:8192]
     if not sample:
         return False
-    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    control = sum(1 for ch in sample if ch < " " and ch not in "\t\n\x0c\r\x1b")
     return control / len(sample) > 0.05
 
 
 def decode(data: bytes, name: str) -> tuple[str, list[str]]:
     """Bytes to text by the input policy above; returns the text and any warnings."""
-    if _looks_binary(data):
-        raise InputError(f"{name}: binary file, not text")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(codec)
+            except UnicodeDecodeError as err:
+                raise InputError(
+                    f"{name}: starts with a {codec.upper()} byte order mark but is not valid "
+                    f"{codec.upper()} (byte {err.start + len(bom)})"
+                ) from None
+            if _looks_binary(text):
+                raise InputError(f"{name}: binary file, not text")
+            return text, []
+    if b"\x00" in data:
+        raise InputError(f"{name}: binary file, not text (NUL bytes)")
     try:
-        return data.decode("utf-8"), []
+        text, warnings = data.decode("utf-8"), []
     except UnicodeDecodeError as err:
         warning = (
             f"{name}: not valid UTF-8 (byte {err.start}); decoded as cp1252, check the offsets"
         )
+        try:
+            text, warnings = data.decode("cp1252"), [warning]
+        except UnicodeDecodeError:
+            text, warnings = data.decode("latin-1"), [warning]
+    if _looks_binary(text):
+        raise InputError(f"{name}: binary file, not text")
+    return text, warnings
+
+
+def over_limit(name: str, max_bytes: int, size: int | None = None) -> InputError:
+    what = f"{size / 2**20:.1f} MiB is" if size is not None else "input is"
+    return InputError(
+        f"{name}: {what} over the {max_bytes / 2**20:g} MiB limit "
+        "(raise it with --max-mb, or split the file)"
+    )
+
+
+def read_stdin(max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of standard input (``InputError`` if it is closed)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise InputError(f"{STDIN}: standard input is closed")
     try:
-        return data.decode("cp1252"), [warning]
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), [warning]
+        return stream.read(max_bytes + 1)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{STDIN}: cannot read standard input ({err})") from None
+
+
+def check_size(source: Source, max_bytes: int) -> None:
+    """Refuse a file that ``stat`` already shows to be too large, before any model loads
+    (``read_source`` still checks what is read: a file can grow)."""
+    if source.path is not None:
+        try:
+            size = source.path.stat().st_size
+        except OSError:
+            return  # reported when it is read
+        if size > max_bytes:
+            raise over_limit(source.name, max_bytes, size)
 
 
 def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, list[str]]:
-    """The decoded text of one input, or ``InputError`` with a one-line reason."""
+    """The decoded text of one input, or ``InputError`` with a one-line reason. At most
+    ``max_bytes + 1`` bytes are read, whatever the file claims to be."""
     try:
-        if source.path is None:
-            data = sys.stdin.buffer.read(max_bytes + 1)
+        if source.data is not None:
+            data = source.data
+        elif source.path is None:
+            data = read_stdin(max_bytes)
         else:
-            if source.path.stat().st_size > max_bytes:
-                size_mib = source.path.stat().st_size / 2**20
-                raise InputError(
-                    f"{source.name}: {size_mib:.1f} MiB is over the {max_bytes / 2**20:g} MiB "
-                    "limit (raise it with --max-mb, or split the file)"
-                )
-            data = source.path.read_bytes()
+            with open(source.path, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise InputError(f"{source.name}: not a regular file")
+                data = handle.read(max_bytes + 1)
     except PermissionError:
         raise InputError(f"{source.name}: permission denied") from None
     except IsADirectoryError:
@@ -108,7 +215,7 @@ def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str
     except OSError as err:
         raise InputError(f"{source.name}: cannot read ({err.strerror or err})") from None
     if len(data) > max_bytes:
-        raise InputError(f"{source.name}: input over the {max_bytes / 2**20:g} MiB limit")
+        raise over_limit(source.name, max_bytes)
     return decode(data, source.name)
 
 
@@ -167,17 +274,18 @@ class Writer:
 
     ``parquet`` writes to ``path`` (a binary file; rows go out in row groups as they come)."""
 
-    def __init__(self, out: TextIO | None, fmt: str, path: Path | None = None) -> None:
+    def __init__(self, out: IO | None, fmt: str, path: Path | None = None) -> None:
         self.out, self.fmt = out, fmt
         self._first = True
+        self._written = 0
         self._rows: list[dict] = []
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            if path is None:
+            if path is None and out is None:
                 raise ValueError("parquet output needs a file (-o OUT.parquet)")
             self._schema = quote_schema()
-            self._parquet = pq.ParquetWriter(str(path), self._schema)
+            self._parquet = pq.ParquetWriter(str(path) if path else out, self._schema)
         elif fmt == "csv":
             import csv
 
@@ -215,8 +323,8 @@ class Writer:
         self.out.flush()
 
     def _write_csv(self, record: dict, _doc: Document | None) -> None:
-        for row in quote_rows(record):
-            self._csv.writerow(row)
+        for row in quote_rows(record):  # no cell a spreadsheet would run as a formula
+            self._csv.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
 
     def _write_parquet(self, record: dict, _doc: Document | None) -> None:
         self._rows.extend(quote_rows(record))
@@ -275,7 +383,8 @@ class Writer:
 
     def _write_html(self, record: dict, doc: Document | None) -> None:
         assert doc is not None
-        self.out.write(render_html_article(doc))
+        self._written += 1  # the position makes ids unique: "a b.txt" and "a-b.txt" differ
+        self.out.write(render_html_article(doc, anchor=f"d{self._written}"))
 
 
 def _tsv_cell(value: str) -> str:
@@ -320,10 +429,11 @@ def _quote_title(q) -> str:
     return "; ".join(parts)
 
 
-def render_html_article(doc: Document) -> str:
+def render_html_article(doc: Document, anchor: str = "doc") -> str:
     """The article with quotes coloured by stance, cues underlined, speaker mentions linked
-    to the document's actor list (hover a quote for kind, speaker, scores and target)."""
-    anchor = "".join(ch if ch.isalnum() else "-" for ch in doc.name) or "doc"
+    to the document's actor list (hover a quote for kind, speaker, scores and target).
+    ``anchor`` prefixes the element ids: unique per article of a page."""
+    anchor += "-" + "".join(ch if ch.isalnum() else "-" for ch in doc.name)
     actor_ids = {actor.name: f"{anchor}-{actor.id}" for actor in doc.actors}
     # (offset, 0 = close / 1 = open, order among equals, markup): at one offset, closings
     # come first, inner ones before outer ones; openings outer (longer) first

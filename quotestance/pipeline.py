@@ -33,6 +33,7 @@ class Pipeline:
         actors: str | Path | None = None,
         speakers: bool = True,
         stance: bool = True,
+        name_memory: bool = False,
     ) -> Pipeline:
         """Text layer, verb mood, quote detection, speaker linking, actor resolution.
 
@@ -42,6 +43,8 @@ class Pipeline:
         built-in registry. ``speakers=False`` stops after detection (the detector's own
         speaker choice, no actors): what the speaker linker is trained on. ``stance``: label
         quotes (and find their targets) where the stance model is installed.
+        ``name_memory``: let a batch's documents share full personal names (opt-in; a
+        document's actors then depend on its batch, see ``ActorResolver``).
         """
         from quotestance.detect.rules import QuoteDetector
         from quotestance.morphology import MoodAnalyser
@@ -89,7 +92,7 @@ class Pipeline:
                 tagger = getattr(tagger_stage, "tagger", tagger_stage)
                 share_embeddings(tagger.model.encoder, classifier.model.encoder)
             stages += [classifier, TargetFinder(registry)]
-        stages.append(ActorResolver(registry))
+        stages.append(ActorResolver(registry, remember_names=name_memory))
         return cls(stages)
 
     @property

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from quotestance.batch import Outcome, PipelineFactory, annotate_stream, finished_names
+from quotestance.batch import Outcome, PipelineFactory, annotate_stream
 from quotestance.cli import main
 from quotestance.formats import Source
 
@@ -127,11 +127,18 @@ def test_annotate_stream_is_lazy_and_ordered(tmp_path):
     assert [o.name for o in [first, *rest]] == [str(p) for p in paths]
 
 
-def test_finished_names_drops_error_records_and_a_cut_line(tmp_path):
+def test_resume_drops_error_records_and_a_cut_line(tmp_path):
+    from quotestance.output import OutputFile
+
     path = tmp_path / "out.jsonl"
     path.write_text(
         '{"file": "a", "quotes": []}\n{"file": "b", "quotes": [], "error": "x"}\n{"file": "c", "q',
         encoding="utf-8",
     )
-    assert finished_names(path) == {"a"}
+    target = OutputFile(path, resume=True)
+    target.check()
+    assert target.finished == {"a"}
+    assert path.read_text(encoding="utf-8").endswith('"q')  # nothing rewritten before open
+    target.open()
+    target.commit()
     assert path.read_text(encoding="utf-8") == '{"file": "a", "quotes": []}\n'

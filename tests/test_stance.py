@@ -236,3 +236,17 @@ def test_a_training_checkpoint_restores_model_optimizer_and_scheduler(tmp_path):
     assert state["step"] == 7
     assert torch.equal(fresh.weight, model.weight)
     assert fresh_sched.last_epoch == 1 and fresh_opt.param_groups[0]["lr"] == pytest.approx(0.05)
+
+
+def test_a_quotes_scores_do_not_depend_on_the_other_quotes(trained):
+    """bf16 padding to the batch's longest text changed scores (issue 12, row 6): each
+    text is now padded by its own length, so the logits are the same bit for bit."""
+    from quotestance.stance.classifier import StanceClassifier
+
+    *_, out = trained
+    clf = StanceClassifier.load(out, bf16=True, batch_size=4)
+    texts = [t for t, _ in ROWS] + [" ".join(t for t, _ in ROWS) * 3, "Nein."]
+    together = clf.logits(texts)
+    for k, text in enumerate(texts):
+        assert np.array_equal(clf.logits([text])[0], together[k]), text
+        assert np.array_equal(clf.logits(texts[::-1])[len(texts) - 1 - k], together[k])

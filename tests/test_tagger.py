@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -161,3 +162,22 @@ def test_smooth_messages_joins_flicker_and_drops_fragments():
         (a, text.index("."), "Indirect"),
         (d, d + len("„Gut“"), "Direct"),
     ]
+
+
+def test_a_documents_tags_do_not_depend_on_its_batch(trained):
+    """bf16 padding to the batch's longest window changed logits (issue 12, row 6): each
+    window is now padded by its own length, so the logits are the same bit for bit."""
+    _, _, out, _ = trained
+    tagger = QuoteTagger.load(out, bf16=True, batch_size=4)
+    texts = [GERMAN_TEXT, "Er sagte: „Ja.“", GERMAN_TEXT[:150], GERMAN_TEXT * 3]
+    docs = []
+    for text in texts:
+        doc = Document(text)
+        doc.sentences = segment(text)
+        docs.append(doc)
+    together = tagger.word_tags_many(docs)
+    for doc, (words, tags) in zip(docs, together, strict=True):
+        alone_words, alone = tagger.word_tags_many([doc])[0]
+        assert words == alone_words
+        for key in tags:
+            assert np.array_equal(tags[key], alone[key]), key

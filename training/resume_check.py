@@ -92,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [*CLI, "annotate", str(folder), "--format", "jsonl", "-o", str(out)]
         if args.no_stance:
             cmd += ["--detector", "rules", "--no-stance"]
-        rc1, term1, s1 = run_on_terminal(cmd, out, args.kill_after)
-        kept_after_kill = sum(1 for _ in out.open(encoding="utf-8"))
+        partial = out.with_name(f".{out.name}.partial")  # where a run streams until it ends
+        rc1, term1, s1 = run_on_terminal(cmd, partial, args.kill_after)
+        kept_after_kill = sum(1 for _ in partial.open("rb"))
         rc2, term2, s2 = run_on_terminal([*cmd, "--resume"], out, None)
         records = [json.loads(line) for line in out.open(encoding="utf-8")]
     names = [r["file"] for r in records]

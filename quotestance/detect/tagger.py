@@ -26,6 +26,7 @@ from quotestance.adapters import JSONConfig, add_lora, load_adapted, load_heads,
 from quotestance.detect.labels import IGNORE, KIND_OF_FORM, ROLES, TAGS, tags_to_spans
 from quotestance.detect.tagger_files import CONFIG_FILE, DEFAULT_TAGGER_DIR, WEIGHTS_FILE
 from quotestance.document import Document, Mention, Quote, Span
+from quotestance.padding import fixed_width_batches
 
 ROLE_WEIGHTS = {"message": 1.0, "cue": 1.0, "source": 1.0, "addressee": 0.5}
 
@@ -307,13 +308,14 @@ class QuoteTagger:
     ) -> list[tuple[list[tuple[int, int]], dict[str, np.ndarray]]]:
         """Each word's tag id per role, for several documents at once.
 
-        Windows of all documents are sorted by length and batched together, so short
-        articles fill batches instead of running one small forward pass each.
+        Windows of all documents are batched together, so short articles fill batches
+        instead of running one small forward pass each; each window is padded to a width
+        set by its own length (``quotestance.padding``), so a document's tags never depend
+        on the other documents of the batch.
         """
         from quotestance.detect.windows import (
             collate,
             document_words,
-            length_sorted_batches,
             make_windows,
             merge_window_predictions,
             sentence_starts,
@@ -329,8 +331,9 @@ class QuoteTagger:
             )  # fmt: skip
         per_window: dict[int, dict[str, np.ndarray]] = {}
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            for idx in length_sorted_batches(windows, self.batch_size):
-                batch = collate([windows[i] for i in idx], self.tokenizer.pad_token_id)
+            lengths = [len(w.input_ids) for w in windows]
+            for width, idx in fixed_width_batches(lengths, self.batch_size):
+                batch = collate([windows[i] for i in idx], self.tokenizer.pad_token_id, width)
                 out = self.model(batch["input_ids"], batch["attention_mask"])["logits"]
                 for j, i in enumerate(idx):
                     n = len(windows[i].input_ids)

@@ -232,12 +232,15 @@ def length_sorted_batches(
     return batches
 
 
-def collate(windows: Sequence[Window], pad_id: int) -> dict[str, torch.Tensor]:
-    """Pad a batch to its longest window: ``input_ids``, ``attention_mask`` and, when every
-    window has labels, ``labels_<role>`` padded with ``IGNORE``."""
+def collate(
+    windows: Sequence[Window], pad_id: int, width: int | None = None
+) -> dict[str, torch.Tensor]:
+    """Pad a batch to ``width`` (default: its longest window): ``input_ids``,
+    ``attention_mask`` and, when every window has labels, ``labels_<role>`` padded with
+    ``IGNORE``."""
     import torch
 
-    width = max(len(w.input_ids) for w in windows)
+    width = width or max(len(w.input_ids) for w in windows)
     input_ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(windows), width), dtype=torch.long)
     for row, window in enumerate(windows):

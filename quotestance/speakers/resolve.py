@@ -3,8 +3,7 @@
 For each mention a quote points to, in text order:
 1. the registry: countries, capitals, metonyms, organisations ("Der Kreml" -> Russland);
 2. a personal name ("US-Außenminister John Kerry" -> John Kerry): name parts join one person
-   ("Kerry" = "John Kerry"), the fullest form in the document (or seen earlier in a batch) is
-   the canonical name;
+   ("Kerry" = "John Kerry"), the fullest form in the document is the canonical name;
 3. a pronoun ("er", "sie"): the latest person or group before it whose gender agrees (first
    names by ``gender-guesser``, title nouns by the feminine suffix *-in*);
 4. a title or description ("der Minister", "der US-Außenminister"): the latest person whose
@@ -112,14 +111,18 @@ class Entity:
 class ActorResolver:
     """Pipeline stage: fills ``actor``/``affiliation`` of quote mentions and ``doc.actors``.
 
-    Keeps a memory of full personal names across the documents of a batch (the per-corpus part
-    of the registry), used when a document names a person by surname only.
+    A document's actors depend on that document alone. ``remember_names=True`` (opt-in, off
+    in the CLI) keeps a memory of full personal names across the documents of a batch, used
+    when a document names a person by surname only: *Kerry* becomes *John Kerry* if an
+    earlier document of the same batch named him in full. Its results then depend on the
+    batch (``--batch-size``, which files come together), which is why it is off by default.
     """
 
     name = "actors"
 
-    def __init__(self, registry: ActorRegistry | None = None) -> None:
+    def __init__(self, registry: ActorRegistry | None = None, remember_names: bool = False) -> None:
         self.registry = registry or ActorRegistry.default()
+        self.remember_names = remember_names
         self.known_people: dict[str, tuple[str, str | None]] = {}
 
     # -- mention analysis -------------------------------------------------------------
@@ -311,7 +314,7 @@ class ActorResolver:
                 mention = getattr(quote, role)
                 if mention is not None and mention.actor in by_name:
                     mention.affiliation = by_name[mention.actor].affiliation
-        for entity in entities:
+        for entity in entities if self.remember_names else ():
             if entity.type == "person" and len(entity.name.split()) > 1:
                 self.known_people[entity.name.split()[-1]] = (entity.name, entity.affiliation)
         doc.actors = [
@@ -328,7 +331,7 @@ class ActorResolver:
         return doc
 
     def batch(self, docs: list[Document]) -> list[Document]:
-        """A batch shares the memory of full names; it starts empty for every batch, so a
-        document's actors do not depend on how a corpus is split across worker processes."""
+        """With ``remember_names``, a batch shares the memory of full names; it starts empty
+        for every batch."""
         self.known_people.clear()
         return [self(doc) for doc in docs]

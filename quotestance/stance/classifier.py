@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from quotestance.document import Document
+from quotestance.padding import fixed_width_batches
 from quotestance.stance.inputs import quote_input, stance_text
 from quotestance.stance.model import StanceConfig, StanceModel, load_stance
 
@@ -53,21 +54,25 @@ class StanceClassifier:
         return cls(model, tokenizer, config, **kwargs)
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
-        """Raw logits, batched by length (short texts together)."""
+        """Raw logits, batched by padded width (``quotestance.padding``): a text's logits do
+        not depend on the other texts of the call."""
         out = np.zeros((len(texts), len(self.config.labels)), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encoded = self.tokenizer(
+            [self.prefix + text for text in texts],
+            truncation=True,
+            max_length=self.config.max_len,
+        )["input_ids"]
         self.model.eval()
         with (
             torch.inference_mode(),
             torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
         ):
-            for k in range(0, len(order), self.batch_size):
-                idx = order[k : k + self.batch_size]
-                batch = self.tokenizer(
-                    [self.prefix + texts[i] for i in idx],
-                    truncation=True,
-                    max_length=self.config.max_len,
-                    padding=True,
+            lengths = [len(ids) for ids in encoded]
+            for width, idx in fixed_width_batches(lengths, self.batch_size):
+                batch = self.tokenizer.pad(
+                    {"input_ids": [encoded[i] for i in idx]},
+                    padding="max_length",
+                    max_length=width,
                     return_tensors="pt",
                 )
                 logits = self.model(batch["input_ids"], batch["attention_mask"]).float().numpy()
