@@ -362,21 +362,35 @@ def classify(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def network(args: argparse.Namespace) -> int:
+    """``PREFIX.edges.csv``, ``.graphml`` and ``.png`` of an ``annotate --format jsonl`` output.
+    The input is read whole before any output is opened; lines that are not annotate records
+    are skipped and counted on stderr in one line."""
     source = Path(args.source)
     if not source.is_file():
         _fail(f"{args.source}: no such file")
         return EXIT_INPUT
     try:
-        from quotestance.network import write_network
+        from quotestance.network import Skipped, build_edges, read_records, write_outputs
     except ImportError as err:
         _fail(f"network needs networkx and matplotlib (the viz extra): {err}")
         return EXIT_MISSING
     prefix = Path(args.output) if args.output else source.with_suffix("")
+    if not prefix.parent.is_dir():
+        _fail(f"{prefix}: cannot write (no directory {prefix.parent})")
+        return EXIT_USAGE
+    skipped = Skipped()
     try:
-        edges, paths = write_network(source, prefix)
-    except (OSError, UnicodeDecodeError) as err:
-        _fail(f"{args.source}: {err}")
+        edges = build_edges(read_records(source, skipped))
+    except OSError as err:
+        _fail(f"{args.source}: cannot read ({err.strerror or err})")
         return EXIT_INPUT
+    if skipped.count:
+        _fail(f"{args.source}: {skipped}")
+    try:
+        paths = write_outputs(edges, prefix)
+    except OSError as err:
+        _fail(f"{prefix}: cannot write ({err.strerror or err})")
+        return EXIT_USAGE
     print(f"{len(edges)} edges -> " + ", ".join(str(p) for p in paths))
     return EXIT_OK
 
