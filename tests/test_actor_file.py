@@ -52,12 +52,12 @@ def test_the_519_byte_alias_bomb_answers_in_a_second_with_little_memory(tmp_path
     script = textwrap.dedent(f"""
         import resource, time
         from quotestance.speakers.actors import ActorFileError, read_actor_file
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: a loaded machine does not make it longer
         try:
             read_actor_file({str(path)!r})
         except ActorFileError as err:
             print(len(str(err)))
-        print(time.perf_counter() - start)
+        print(time.process_time() - start)
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     """)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -83,10 +83,10 @@ def test_an_actor_file_over_the_cap_is_refused_with_its_size(tmp_path):
         handle.write("actors: []\n")
         handle.write("#" + "x" * actors.MAX_ACTOR_BYTES + "\n")
     size = path.stat().st_size
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(ActorFileError) as info:
         read_actor_file(path)
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
     message = str(info.value)
     assert str(path) in message and f"{size} bytes" in message
     assert f"cap is {actors.MAX_ACTOR_BYTES} bytes" in message and "5 MiB" in message
