@@ -128,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         "FILE#ROW with ROW from 1)",
     )
 
-    cls = sub.add_parser("classify", help="stance of quotes given as JSON Lines")
+    cls = sub.add_parser(
+        "classify", help="stance of quotes given as JSON Lines (a record at most 1 MiB a line)"
+    )
     cls.add_argument("input", nargs="?", default="-", metavar="FILE")
     cls.add_argument("--format", choices=("jsonl",), default="jsonl")
 
@@ -377,10 +379,12 @@ CLASSIFY_BATCH = 256  # records classified together; output order is input order
 
 
 def classify(args: argparse.Namespace, out: TextIO) -> int:
-    """JSON Lines in, the same objects out with ``stance`` and ``stance_scores``; a line that
-    is not a JSON object with a string ``text`` is reported (line number) and written back
-    with an ``error`` field, and the others are still classified."""
-    import json
+    """JSON Lines in, the same objects out with ``stance`` and ``stance_scores``, in input
+    order. A line that is no usable record (longer than 1 MiB, not UTF-8, not JSON, nested too
+    deeply, not an object with a string ``text``, a lone surrogate or an out-of-range number)
+    or that the classifier fails on is reported on stderr (line number) and written in its place
+    as ``{"error": "line N: ..."}``; the others are still classified. Exit 1 if any failed."""
+    import io
 
     from quotestance.pipeline import stance_available
 
@@ -388,12 +392,19 @@ def classify(args: argparse.Namespace, out: TextIO) -> int:
         _fail("no stance model installed (data/stance_model/) or the ml extra is missing")
         return EXIT_MISSING
     from quotestance.stance.classifier import StanceClassifier
+    from quotestance.stance.records import (
+        RecordError,
+        dump,
+        error_line,
+        parse_record,
+        read_lines,
+    )
 
     if args.input == "-":
-        source = sys.stdin
+        source = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode())
     else:
         try:
-            source = open(args.input, encoding="utf-8")  # noqa: SIM115
+            source = open(args.input, "rb")  # noqa: SIM115
         except OSError as err:
             _fail(f"{args.input}: cannot read ({err.strerror})")
             return EXIT_INPUT
@@ -401,58 +412,91 @@ def classify(args: argparse.Namespace, out: TextIO) -> int:
     failures = 0
     pending: list[tuple[int, dict | None, str]] = []
 
+    def failed(number: int, reason: str) -> str:
+        nonlocal failures
+        failures += 1
+        message = f"line {number}: {reason}"
+        _fail(f"{args.input}: {message}")
+        return message
+
+    def results_of(records: list[dict]) -> list:
+        """(label, scores) per record; if the batch fails, one by one, so that only the
+        records the classifier fails on get the exception in their place."""
+        try:
+            return list(classifier.classify_records(records))
+        except Exception:  # isolated below, record by record
+            pass
+        results: list = []
+        for record in records:
+            try:
+                results.append(classifier.classify_records([record])[0])
+            except Exception as err:  # one record's failure, reported in its place
+                results.append(err)
+        return results
+
     def flush() -> None:
-        good = [record for _, record, _ in pending if record is not None]
-        results = iter(classifier.classify_records(good))
-        for _, record, error in pending:
+        results = iter(results_of([record for _, record, _ in pending if record is not None]))
+        for number, record, error in pending:
             if record is None:
-                out.write(json.dumps({"error": error}, ensure_ascii=False) + "\n")
+                out.write(error_line(error))
                 continue
-            label, scores = next(results)
-            out.write(json.dumps({**record, "stance": label, "stance_scores": scores},
-                                 ensure_ascii=False) + "\n")  # fmt: skip
+            result = next(results)
+            if isinstance(result, Exception):
+                reason = str(result).splitlines()[0][:100] if str(result) else ""
+                out.write(error_line(failed(number, f"classifier failed "
+                                            f"({type(result).__name__}: {reason})")))  # fmt: skip
+                continue
+            label, scores = result
+            try:
+                out.write(dump({**record, "stance": label, "stance_scores": scores}))
+            except RecordError as err:
+                out.write(error_line(failed(number, str(err))))
         pending.clear()
 
     with source:
-        try:
-            for number, line in enumerate(source, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                        raise ValueError("expected a JSON object with a string 'text'")
-                    pending.append((number, record, ""))
-                except ValueError as err:
-                    failures += 1
-                    message = f"line {number}: {str(err).splitlines()[0]}"
-                    _fail(f"{args.input}: {message}")
-                    pending.append((number, None, message))
-                if len(pending) >= CLASSIFY_BATCH:
-                    flush()
-        except UnicodeDecodeError:
-            failures += 1
-            _fail(f"{args.input}: not UTF-8 text")
+        for number, line in read_lines(source):
+            if isinstance(line, bytes) and not line.strip():
+                continue
+            try:
+                pending.append((number, parse_record(line), ""))
+            except RecordError as err:
+                pending.append((number, None, failed(number, str(err))))
+            if len(pending) >= CLASSIFY_BATCH:
+                flush()
         flush()
     return EXIT_INPUT if failures else EXIT_OK
 
 
 def network(args: argparse.Namespace) -> int:
+    """``PREFIX.edges.csv``, ``.graphml`` and ``.png`` of an ``annotate --format jsonl`` output.
+    The input is read whole before any output is opened; lines that are not annotate records
+    are skipped and counted on stderr in one line."""
     source = Path(args.source)
     if not source.is_file():
         _fail(f"{args.source}: no such file")
         return EXIT_INPUT
     try:
-        from quotestance.network import write_network
+        from quotestance.network import Skipped, build_edges, read_records, write_outputs
     except ImportError as err:
         _fail(f"network needs networkx and matplotlib (the viz extra): {err}")
         return EXIT_MISSING
     prefix = Path(args.output) if args.output else source.with_suffix("")
+    if not prefix.parent.is_dir():
+        _fail(f"{prefix}: cannot write (no directory {prefix.parent})")
+        return EXIT_USAGE
+    skipped = Skipped()
     try:
-        edges, paths = write_network(source, prefix)
-    except (OSError, UnicodeDecodeError) as err:
-        _fail(f"{args.source}: {err}")
+        edges = build_edges(read_records(source, skipped))
+    except OSError as err:
+        _fail(f"{args.source}: cannot read ({err.strerror or err})")
         return EXIT_INPUT
+    if skipped.count:
+        _fail(f"{args.source}: {skipped}")
+    try:
+        paths = write_outputs(edges, prefix)
+    except OSError as err:
+        _fail(f"{prefix}: cannot write ({err.strerror or err})")
+        return EXIT_USAGE
     print(f"{len(edges)} edges -> " + ", ".join(str(p) for p in paths))
     return EXIT_OK
 

@@ -8,7 +8,10 @@ knows by its German name, and optionally a user's YAML file in the same format
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,20 @@ class ActorFileError(ValueError):
     """An actor file that cannot be used; the message names the file and the place."""
 
 
+MAX_ACTOR_BYTES = 5 * 1024 * 1024  # a 5 MiB file is ~40 000 actors and parses in seconds
+MAX_DEPTH = 16  # an actor file nests 4 deep (actors -> entry -> aliases)
+LIST_FIELDS = ("aliases", "adjectives", "prefixes")
+_STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_KIND_OF_TAG = {
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:int": "an integer",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:merge": "a merge key (<<)",
+}
+
+
 @dataclass
 class ActorEntry:
     name: str
@@ -54,16 +71,99 @@ def normalise(text: str) -> str:
     return " ".join(words).lower()
 
 
-def _entries_from_yaml(text: str, source: str) -> list[ActorEntry]:
+class _Other:
+    """A YAML scalar that is neither a string nor null (a number, a boolean, a tagged value):
+    never used in an actor file, kept only as what it is for the message."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+
+def _what(value: Any) -> str:
+    """A short description of a user value for a message: a cut preview of a string, else
+    its kind; never the value itself expanded."""
+    if isinstance(value, str):
+        preview = repr(value[:40])
+        return f"{preview}…" if len(value) > 40 else preview
+    if value is None:
+        return "null"
+    if isinstance(value, _Other):
+        return value.kind
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """The YAML document, built from parser events: strings, null, lists and mappings only
+    (other scalars become ``_Other``). Aliases are refused, so no alias bomb can expand, and
+    nesting is capped; libyaml's parser where installed (fast), else PyYAML's."""
     import yaml
 
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+    loader = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+    resolver = yaml.resolver.Resolver()
+    stack: list[tuple[Any, list]] = []  # (container, [pending mapping key]) per open level
+    document: Any = None
+    documents = 0
+
+    def fail(problem: str, mark: Any) -> ActorFileError:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return ActorFileError(f"{source}: YAML error{where}: {problem}")
+
+    def add(value: Any) -> None:
+        nonlocal document
+        if not stack:
+            document = value
+            return
+        container, key = stack[-1]
+        if isinstance(container, list):
+            container.append(value)
+        elif not key:
+            key.append(value)
+        else:
+            name = key.pop()
+            try:
+                container[name] = value
+            except TypeError:  # an unhashable key (a list or mapping used as a key)
+                container[_Other("a list or mapping used as a key")] = value
+
+    try:
+        for event in yaml.parse(text, Loader=loader or yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise fail("aliases (*name) are not allowed in actor files", event.start_mark)
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise fail("more than one document (---)", event.start_mark)
+            elif isinstance(event, yaml.ScalarEvent):
+                if event.tag in (None, "!") and event.implicit[0]:
+                    tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+                else:
+                    tag = _STR_TAG if event.tag in (None, "!") else event.tag
+                if tag == _STR_TAG:
+                    add(event.value)
+                elif tag == _NULL_TAG:
+                    add(None)
+                else:
+                    add(_Other(_KIND_OF_TAG.get(tag, "a tagged value")))
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                if len(stack) >= MAX_DEPTH:
+                    raise fail(f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+                container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+                add(container)
+                stack.append((container, []))
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                stack.pop()
+    except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ActorFileError(f"{source}: YAML error{where}: {problem}") from None
+        raise fail(problem[:120], getattr(exc, "problem_mark", None)) from None
+    return document
+
+
+def _entries_from_yaml(text: str, source: str) -> list[ActorEntry]:
+    data = _load_yaml(text, source)
     if data is None:
         return []
     if (
@@ -78,42 +178,113 @@ def _entries_from_yaml(text: str, source: str) -> list[ActorEntry]:
     return entries
 
 
+def _text_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a name, alias, adjective, prefix or affiliation, if it cannot."""
+    if not isinstance(value, str):
+        return f"must be a non-empty string, not {_what(value)}"
+    if not value.strip():
+        return "must be a non-empty string"
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
+    if bad is not None:
+        return f"contains a control character (U+{ord(bad):04X})"
+    return None
+
+
 def _entry(raw: Any, where: str) -> ActorEntry:
     if not isinstance(raw, dict):
-        raise ActorFileError(f"{where}: expected a mapping with at least 'name'")
+        raise ActorFileError(f"{where}: expected a mapping with at least 'name', not {_what(raw)}")
+    for key in raw:
+        if not isinstance(key, str):
+            raise ActorFileError(f"{where}: field names must be strings, not {_what(key)}")
     unknown = sorted(set(raw) - FIELDS)
     if unknown:
         raise ActorFileError(
-            f"{where}: unknown field {unknown[0]!r} (allowed: {', '.join(sorted(FIELDS))})"
+            f"{where}: unknown field {_what(unknown[0])} (allowed: {', '.join(sorted(FIELDS))})"
         )
     name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ActorFileError(f"{where}: 'name' must be a non-empty string")
+    problem = _text_problem(name)
+    if problem:
+        raise ActorFileError(f"{where}: 'name' {problem}")
+    where = f"{where} ({_what(name)})"
     kind = raw.get("type", "other")
     if kind not in TYPES:
-        raise ActorFileError(f"{where} ({name}): type {kind!r} is not one of {', '.join(TYPES)}")
+        raise ActorFileError(f"{where}: type {_what(kind)} is not one of {', '.join(TYPES)}")
     lists = {}
-    for key in ("aliases", "adjectives", "prefixes"):
+    for key in LIST_FIELDS:
         value = raw.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ActorFileError(f"{where} ({name}): '{key}' must be a list of strings")
-        lists[key] = value
+        if not isinstance(value, list):
+            raise ActorFileError(f"{where}: '{key}' must be a list of strings, not {_what(value)}")
+        for number, item in enumerate(value, 1):
+            problem = _text_problem(item)
+            if problem:
+                raise ActorFileError(f"{where}: '{key}' entry {number} {problem}")
+        lists[key] = [item.strip() for item in value]
     affiliation = raw.get("affiliation")
-    if affiliation is not None and not isinstance(affiliation, str):
-        raise ActorFileError(f"{where} ({name}): 'affiliation' must be a string")
+    if affiliation is not None:
+        problem = _text_problem(affiliation)
+        if problem:
+            raise ActorFileError(f"{where}: 'affiliation' {problem}")
+        affiliation = affiliation.strip()
     return ActorEntry(name.strip(), kind, affiliation, **lists)
 
 
-def read_actor_file(path: str | Path) -> list[ActorEntry]:
-    """A user's actor file; raises ``ActorFileError`` with a one-line reason."""
-    path = Path(path)
+_CACHE: dict[tuple[int, int, int, int], tuple[ActorEntry, ...]] = {}
+_CACHE_FILES = 8
+
+
+def _read_capped(path: Path) -> str:
+    """At most ``MAX_ACTOR_BYTES`` of the file (a FIFO or a device is read only that far)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_ACTOR_BYTES + 1)
     except FileNotFoundError:
         raise ActorFileError(f"{path}: actor file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ActorFileError(f"{path}: cannot read actor file ({exc})") from None
-    return _entries_from_yaml(text, str(path))
+    except OSError as exc:
+        raise ActorFileError(f"{path}: cannot read actor file ({exc.strerror or exc})") from None
+    if len(data) > MAX_ACTOR_BYTES:
+        try:
+            info = os.stat(path)
+            regular = stat.S_ISREG(info.st_mode)
+        except OSError:
+            regular = False
+        size = f"{info.st_size} bytes" if regular else f"more than {MAX_ACTOR_BYTES} bytes"
+        raise ActorFileError(
+            f"{path}: actor file too large ({size}; the cap is {MAX_ACTOR_BYTES} bytes, "
+            f"{MAX_ACTOR_BYTES // 1024 // 1024} MiB)"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ActorFileError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def _cache_key(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def read_actor_file(path: str | Path) -> list[ActorEntry]:
+    """A user's actor file; raises ``ActorFileError`` with a one-line reason.
+
+    Parsed once per process: the result is kept per (file, size, modification time), so the
+    CLI's check and every pipeline build after it share one parse. The entries are shared
+    between callers: do not modify them."""
+    path = Path(path)
+    before = _cache_key(path)
+    if before is not None and before in _CACHE:
+        return list(_CACHE[before])
+    entries = _entries_from_yaml(_read_capped(path), str(path))
+    after = _cache_key(path)  # a FIFO's time moves while it is written: keep what follows
+    regular = os.path.isfile(path)
+    key = before if regular else after
+    if key is not None and (not regular or before == after):
+        if len(_CACHE) >= _CACHE_FILES:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = tuple(entries)
+    return list(entries)
 
 
 def _babel_countries() -> list[ActorEntry]:
@@ -153,7 +324,7 @@ class ActorRegistry:
     @classmethod
     def default(cls, user_file: str | Path | None = None) -> ActorRegistry:
         entries = _babel_countries()
-        entries += _entries_from_yaml(BUILTIN.read_text(encoding="utf-8"), str(BUILTIN))
+        entries += read_actor_file(BUILTIN)
         if user_file is not None:
             entries += read_actor_file(user_file)
         return cls(entries)

@@ -11,8 +11,31 @@ import torch
 
 from quotestance.document import Document
 from quotestance.padding import fixed_width_batches
-from quotestance.stance.inputs import quote_input, stance_text
+from quotestance.stance.inputs import MAX_CONTEXT_CHARS, document_context, stance_text
 from quotestance.stance.model import StanceConfig, StanceModel, load_stance
+
+# Characters kept of each input field before tokenising: max_len x 8, more than max_len tokens
+# ever cover in practice (about 4 characters a token in German), so the cut never changes what
+# the model sees, but a 100 MB quote costs no more than a short one (the tokenizer would
+# split all of it before truncating).
+CHARS_PER_TOKEN = 8
+
+
+def stance_input(quote: str, context: str, cue: str, speaker: str, max_len: int) -> str:
+    """``stance_text`` of the fields cut to ``max_len * CHARS_PER_TOKEN`` characters each, the
+    context to a window around the quote's place in it wider than the one ``stance_text``
+    keeps: the same text for any input the model could see whole, bounded for any other."""
+    limit = max_len * CHARS_PER_TOKEN
+    cut = quote[:limit]
+    if len(quote) > limit and not cut.strip():  # more leading blanks than the limit
+        cut = quote.strip()[:limit]
+    # stance_text keeps MAX_CONTEXT_CHARS around the first place of the quote's first 40
+    # characters; this window holds that one even after blanks at its edges are stripped
+    half = max(limit, MAX_CONTEXT_CHARS) + MAX_CONTEXT_CHARS
+    if len(context) > 2 * half + len(cut):
+        at = max(0, context.find(cut.strip()[:40]))
+        context = context[max(0, at - half) : at + half]
+    return stance_text(cut, context, cue[:limit], speaker[:limit])
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -100,11 +123,12 @@ class StanceClassifier:
         """For ``quotestance classify``: records with ``text`` and optional ``context``,
         ``cue``, ``speaker``."""
         texts = [
-            stance_text(
+            stance_input(
                 str(r["text"]),
                 str(r.get("context") or ""),
                 str(r.get("cue") or ""),
                 str(r.get("speaker") or ""),
+                self.config.max_len,
             )
             for r in records
         ]
@@ -113,7 +137,17 @@ class StanceClassifier:
     def batch(self, docs: list[Document]) -> list[Document]:
         """All quotes of several documents in shared forward passes."""
         pairs = [(doc, quote) for doc in docs for quote in doc.quotes]
-        results = self._scores(self.probabilities([quote_input(d, q) for d, q in pairs]))
+        texts = [
+            stance_input(
+                q.text,
+                document_context(d, q),
+                q.cue.text if q.cue else "",
+                q.speaker.text if q.speaker else "",
+                self.config.max_len,
+            )
+            for d, q in pairs
+        ]  # quote_input's text, cut before tokenising
+        results = self._scores(self.probabilities(texts))
         for (_, quote), (label, scores) in zip(pairs, results, strict=True):
             quote.stance, quote.stance_scores = label, scores
         return docs
