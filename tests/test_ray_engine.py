@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -348,7 +349,7 @@ def test_bad_options_stop_before_ray_starts(corpus, tmp_path, capsys, monkeypatc
         *(["--cpus-per-actor", c] for c in ("inf", "nan", "0", "-1", "1e-9", "1e400")),
         *(["--ray-actors", n] for n in ("0", "-1")),
         *(["--batch-size", n] for n in ("0", "-1")),
-        *(["--max-mb", m] for m in ("inf", "nan", "0", "-1")),
+        *(["--max-mb", m] for m in ("inf", "nan", "0", "-1", "1e-9", "1e300")),
     ]
     for option in bad:
         code = main(["annotate", "--engine", "ray", str(corpus), "-o", str(out), *RULES, *option])
@@ -439,7 +440,9 @@ def test_a_head_and_a_worker_node_on_loopback(corpus, tmp_path):
     port = _free_port()
     address = f"127.0.0.1:{port}"
     # a private test cluster: no token (Ray 2.60 turns token auth on for `ray start` only)
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    # and stopped at once (no drain: the run is over; Ray would wait 30 s a node)
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled",
+           "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}  # fmt: skip
     common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--temp-dir", temp,
               "--disable-usage-stats", "--block"]  # fmt: skip
     nodes: list[subprocess.Popen] = []
@@ -450,7 +453,7 @@ def test_a_head_and_a_worker_node_on_loopback(corpus, tmp_path):
              "--include-dashboard", "false", *common],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         ))  # fmt: skip
-        assert _wait_for(lambda: _alive_nodes(address, env) == ["127.0.0.1"]), _tail(log)
+        assert _wait_for(lambda: _accepts("127.0.0.1", port)), _tail(log)  # the head's GCS
         nodes.append(subprocess.Popen(
             [sys.executable, "-c", RAY_START, "start", "--address", address, *common],
             env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -479,6 +482,15 @@ def test_a_head_and_a_worker_node_on_loopback(corpus, tmp_path):
                 node.kill()
                 node.wait()
         log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def _tail(log) -> str:

@@ -82,6 +82,6 @@ def option_problem(
         return problem
     if cpus_per_actor is not None and cpus_per_actor < MIN_CPUS:
         return f"--cpus-per-actor must be at least {MIN_CPUS:g} (Ray's precision)"
-    if max_mb is not None and max_mb * 2**20 >= 2**62:
-        return f"--max-mb {max_mb:g} is more than any input can be"
+    if max_mb is not None and not 1 <= max_mb * 2**20 < 2**62:
+        return f"--max-mb {max_mb:g} is not between one byte and 4 EiB"
     return None
