@@ -246,19 +246,28 @@ def _parquet_rows(
         columns = [c for c in (text_column, name_column, "id", "name") if c in names]
         number = 0
         for batch in source.iter_batches(columns=list(dict.fromkeys(columns)), batch_size=256):
-            for k in range(batch.num_rows):
+            try:
+                rows = batch.to_pylist()
+            except (UnicodeDecodeError, pa.ArrowException):  # invalid UTF-8: row by row
+                rows = [_parquet_row(batch, k) for k in range(batch.num_rows)]
+            for row in rows:
                 number += 1
                 row_id = f"{path}#{number}"
-                try:
-                    row = batch.slice(k, 1).to_pylist()[0]
-                except (UnicodeDecodeError, pa.ArrowException) as err:  # invalid UTF-8 cells
-                    yield Entry(row_id, error=f"{row_id}: unreadable row ({err})")
-                    continue
-                yield _row_entry(row, row_id, text_column, name_column, max_bytes)
+                if isinstance(row, Exception):
+                    yield Entry(row_id, error=f"{row_id}: unreadable row ({row})")
+                else:
+                    yield _row_entry(row, row_id, text_column, name_column, max_bytes)
     except (OSError, pa.ArrowException) as err:
         yield Entry(str(path), error=f"{path}: cannot read as Parquet ({err})")
     except InputError as err:
         yield Entry(str(path), error=str(err))
+
+
+def _parquet_row(batch: pa.RecordBatch, k: int) -> dict | Exception:
+    try:
+        return batch.slice(k, 1).to_pylist()[0]
+    except (UnicodeDecodeError, pa.ArrowException) as err:
+        return err
 
 
 def chunk_rows(entries: Iterable[tuple[int, Entry]], size: int) -> Iterator[dict]:
