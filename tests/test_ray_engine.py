@@ -104,6 +104,16 @@ def test_resume_skips_done_documents_and_retries_errors(ray_local, corpus, tmp_p
     assert len(_quotes(out)) == sum(d["n_quotes"] for d in documents)
 
 
+def test_a_broken_out_is_one_line(ray_local, corpus, tmp_path, capsys):
+    out = tmp_path / "ray"
+    (out / "documents").mkdir(parents=True)
+    (out / "documents" / "x.parquet").write_bytes(b"PAR1 not parquet")
+    code = main(["annotate", "--engine", "ray", str(corpus), "-o", str(out), *RULES, "--resume"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "Traceback" not in err
+    assert err.startswith(f"quotestance: {out / 'documents'}: cannot read or write it")
+
+
 def test_jsonl_and_parquet_sources(ray_local, tmp_path):
     pa = pytest.importorskip("pyarrow")
     lines = [json.dumps({"id": f"doc-{i}", "body": TEXTS[i]}, ensure_ascii=False) for i in range(3)]

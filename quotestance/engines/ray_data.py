@@ -586,8 +586,12 @@ def run(inputs: list[str], factory: Callable[[], Any], options: RayOptions) -> R
         _check_fits(options)
         _quiet_data(options.progress)
         run_id = uuid.uuid4().hex[:12]
-        _remove_leftovers(out)
-        done = previous_documents(documents) if options.resume else set()
+        try:
+            _remove_leftovers(out)
+            done = previous_documents(documents) if options.resume else set()
+            documents.mkdir(parents=True, exist_ok=True)
+        except (OSError, pa.ArrowException) as err:
+            raise UsageError(f"{documents}: cannot read or write it ({err})") from None
         entries = []
         listed = list_documents(inputs, options.text_column, options.name_column, options.max_bytes)
         for position, entry in enumerate(listed):
@@ -600,7 +604,6 @@ def run(inputs: list[str], factory: Callable[[], Any], options: RayOptions) -> R
         else:
             cpus = ray.cluster_resources().get("CPU", 1)
             result.actors = max(1, int(cpus // options.cpus_per_actor))
-        documents.mkdir(parents=True, exist_ok=True)
         if entries:
             _annotate(entries, factory, options, documents, result, run_id)
         result.quotes = _write_quotes(documents, quotes, run_id)
