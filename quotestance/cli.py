@@ -525,16 +525,24 @@ def _check_annotate_args(args: argparse.Namespace) -> str | None:
 
 
 def _check_ray_args(args: argparse.Namespace) -> str | None:
+    """Every option of ``--engine ray`` is checked here, before Ray starts or OUT/ is read."""
+    from quotestance.engines.ray_args import option_problem
+
     if not args.output:
         return "--engine ray writes a Parquet dataset: give -o OUT/ (a directory)"
     if args.format not in (None, "parquet"):
         return f"--engine ray writes Parquet only (OUT/quotes/, OUT/documents/), not {args.format}"
     if args.workers != 1:
         return "--workers is for --engine local; use --ray-actors N"
-    if args.ray_actors is not None and args.ray_actors < 1:
-        return "--ray-actors must be at least 1"
-    if args.cpus_per_actor is not None and args.cpus_per_actor <= 0:
-        return "--cpus-per-actor must be positive"
+    problem = option_problem(
+        address=args.address,
+        actors=args.ray_actors,
+        cpus_per_actor=args.cpus_per_actor,
+        batch_size=args.batch_size,
+        max_mb=args.max_mb,
+    )
+    if problem:
+        return problem
     args.format = "parquet"
     return None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,10 +33,13 @@ RULES = ["--detector", "rules", "--no-stance", "--no-progress"]
 
 @pytest.fixture(scope="module")
 def ray_local():
-    """One local Ray instance (2 CPUs) for the module; the engine joins it and leaves it up."""
+    """One local Ray instance (2 CPUs) for the module, started as the engine starts its own
+    (on 127.0.0.1 only); the engine joins it and leaves it up."""
     ray = pytest.importorskip("ray")
+    from quotestance.engines.ray_data import start_local
+
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        start_local(num_cpus=2, log_to_driver=False)
     yield ray
     ray.shutdown()
 
@@ -100,6 +104,16 @@ def test_resume_skips_done_documents_and_retries_errors(ray_local, corpus, tmp_p
     assert len(_quotes(out)) == sum(d["n_quotes"] for d in documents)
 
 
+def test_a_broken_out_is_one_line(ray_local, corpus, tmp_path, capsys):
+    out = tmp_path / "ray"
+    (out / "documents").mkdir(parents=True)
+    (out / "documents" / "x.parquet").write_bytes(b"PAR1 not parquet")
+    code = main(["annotate", "--engine", "ray", str(corpus), "-o", str(out), *RULES, "--resume"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "Traceback" not in err
+    assert err.startswith(f"quotestance: {out / 'documents'}: cannot read or write it")
+
+
 def test_jsonl_and_parquet_sources(ray_local, tmp_path):
     pa = pytest.importorskip("pyarrow")
     lines = [json.dumps({"id": f"doc-{i}", "body": TEXTS[i]}, ensure_ascii=False) for i in range(3)]
@@ -126,38 +140,188 @@ def test_jsonl_and_parquet_sources(ray_local, tmp_path):
     assert documents[0]["record"] == documents[4]["record"].replace(f"{table}#1", "doc-0")
 
 
-class _DiesOnce:
-    """A pipeline factory whose pipeline kills its worker process at the first batch it sees
-    (once per test: a marker file), to check that Ray restarts it and retries the chunk."""
+LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1", "::1"}
 
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
+
+def _process_tree(*roots: int) -> set[int]:
+    psutil = pytest.importorskip("psutil")
+    pids: set[int] = set()
+    for root in roots:
+        try:
+            pids.add(root)
+            pids.update(child.pid for child in psutil.Process(root).children(recursive=True))
+        except psutil.Error:
+            pass
+    return pids
+
+
+def _open_ports(pids: set[int]) -> list[tuple[str, int, str]]:
+    """(address, port, kind) of every listening TCP socket and bound UDP socket of ``pids``."""
+    psutil = pytest.importorskip("psutil")
+    found = []
+    for conn in psutil.net_connections(kind="inet"):
+        if conn.pid not in pids or not conn.laddr:
+            continue
+        if conn.status == psutil.CONN_LISTEN:
+            found.append((conn.laddr.ip, conn.laddr.port, "tcp"))
+        elif conn.type == socket.SOCK_DGRAM and not conn.raddr:
+            found.append((conn.laddr.ip, conn.laddr.port, "udp"))
+    return found
+
+
+def test_a_local_instance_is_on_loopback_only(ray_local, corpus, tmp_path):
+    """Ray's own view (the node address) and the kernel's (every port its processes, actors
+    included, listen on) say 127.0.0.1 only."""
+    ray = ray_local
+
+    @ray.remote
+    class Probe:
+        def pid(self) -> int:
+            return os.getpid()
+
+    probe = Probe.remote()
+    actor_pid = ray.get(probe.pid.remote())
+    out = tmp_path / "ray"
+    assert main(["annotate", "--engine", "ray", str(corpus), "-o", str(out), *RULES]) == 1
+    assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
+    assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
+    pids = _process_tree(os.getpid())
+    assert actor_pid in pids  # the tree holds Ray's processes and its workers
+    ports = _open_ports(pids)
+    assert len({port for _, port, _ in ports}) >= 3, ports  # GCS, raylet, workers at least
+    assert [p for p in ports if p[0] not in LOOPBACK] == [], ports
+    ray.kill(probe)
+    if "RAY_AUTH_MODE" not in os.environ:  # a new local instance has token authentication
+        from ray._raylet import AuthenticationMode, get_authentication_mode
+
+        assert get_authentication_mode() == AuthenticationMode.TOKEN
+
+
+def test_bad_rows_are_error_rows(ray_local, tmp_path, capsys):
+    """Rows a hostile source may hold: each is an error row naming its problem, the others
+    are annotated, and the driver never stops."""
+    pa = pytest.importorskip("pyarrow")
+    big = "x" * 3000  # over --max-mb 0.002 (2097 bytes)
+    lines = [
+        json.dumps({"id": "good", "text": TEXTS[0]}, ensure_ascii=False),
+        '{"id": "lone", "text": "Er sagte \\ud800 nichts."}',  # a lone surrogate in the text
+        '{"id": "bad\\udc00id", "text": "Text."}',  # ... in the name
+        '{"id": "two\\nlines", "text": "Text."}',  # a line break in the name
+        '{"id": {"a": 1}, "text": "Text."}',  # a name that is no string
+        '{"id": "nul", "text": "a\\u0000b"}',  # a NUL in the text
+        '{"id": "number", "text": 42}',
+        json.dumps({"id": "big", "text": big}),
+        "[" * 100_000,  # deeper than the JSON parser goes
+        '"just a string"',
+    ]
+    raw = ("\n".join(lines) + "\n").encode("utf-8")
+    raw += b'{"id": "latin1", "text": "\xe4"}\n'  # not UTF-8
+    raw += b'{"id": "huge", "text": "' + b"y" * (2 << 20) + b'"}\n'  # a line over any limit
+    raw += json.dumps({"id": "last", "text": TEXTS[1]}, ensure_ascii=False).encode() + b"\n"
+    jsonl = tmp_path / "hostile.jsonl"
+    jsonl.write_bytes(raw)
+    table = tmp_path / "hostile.parquet"
+    text = pa.array([TEXTS[3].encode(), None, big.encode(), b"\xff\xfe"]).view(pa.string())
+    pq.write_table(pa.table({"id": ["p-good", "p-null", "p-big", "p-bad"], "text": text}), table)
+    out = tmp_path / "ray"
+    code = main(["annotate", "--engine", "ray", str(jsonl), str(table), "-o", str(out), *RULES,
+                 "--max-mb", "0.002"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    documents = _documents(out)
+    assert [d["position"] for d in documents] == list(range(17))  # each once
+    errors = {d["file"]: d["error"] for d in documents}
+    limit = f"{int(0.002 * 2**20) / 2**20:g} MiB"
+    expected = {
+        "good": None,
+        "lone": "lone: the text in 'text' is not valid Unicode (a lone surrogate",
+        f"{jsonl}#3": f"{jsonl}#3: the name in 'id' is not valid Unicode (a lone surrogate",
+        f"{jsonl}#4": f"{jsonl}#4: the name in 'id' holds a control character",
+        f"{jsonl}#5": f"{jsonl}#5: the name in 'id' is a dict, not a string",
+        "nul": "nul: binary file, not text",
+        "number": "number: no text in column 'text'",
+        "big": f"big: input over the {limit} limit",
+        f"{jsonl}#9": f"{jsonl}#9: not JSON (maximum recursion depth",
+        f"{jsonl}#10": f"{jsonl}#10: not a JSON object",
+        f"{jsonl}#11": f"{jsonl}#11: not UTF-8 (byte ",
+        f"{jsonl}#12": f"{jsonl}#12: line over the limit for a {limit} text",
+        "last": None,
+        "p-good": None,
+        "p-null": "p-null: no text in column 'text'",
+        "p-big": f"p-big: input over the {limit} limit",
+        f"{table}#4": f"{table}#4: unreadable row (",
+    }
+    assert list(errors) == list(expected)
+    for name, start in expected.items():
+        if start is None:
+            assert errors[name] is None, (name, errors[name])
+        else:
+            assert errors[name] and errors[name].startswith(start), (name, errors[name])
+            assert errors[name] in err  # one line each on standard error
+    assert json.loads(documents[0]["record"])["quotes"]  # the good rows are annotated
+    assert json.loads(documents[13]["record"])["quotes"]
+    assert len(_quotes(out)) == sum(d["n_quotes"] for d in documents) + 14  # + error rows
+
+
+class _DiesOnce:
+    """A pipeline factory that kills its actor's process twice, to make Ray restart it and
+    retry the chunk: once in the pipeline (the chunk's first attempt, nothing written yet),
+    once right after a chunk's file of OUT/documents is written (the retry writes it again).
+    Marker files make each happen once per test, whichever process gets there."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
 
     def __call__(self):
+        from quotestance.engines import ray_data
+
         pipeline = PipelineFactory("rules", stance=False)()
-        marker, pipe = self.marker, pipeline.pipe
+        in_pipe, after_write = (
+            Path(self.folder, "died-in-pipe"),
+            Path(self.folder, "died-after-write"),
+        )
+        pipe, write = pipeline.pipe, ray_data.write_atomic
 
         def dying_pipe(docs, batch_size=16):
-            if not os.path.exists(marker):
-                Path(marker).touch()
+            if not in_pipe.exists():
+                in_pipe.touch()
                 os._exit(1)
             return pipe(docs, batch_size=batch_size)
 
+        def dying_write(table, path):
+            write(table, path)
+            if path.parent.name == "documents" and not after_write.exists():
+                after_write.touch()
+                os._exit(1)
+
         pipeline.pipe = dying_pipe
+        ray_data.write_atomic = dying_write  # in the actor's process only
         return pipeline
 
 
-def test_a_killed_worker_s_chunk_is_retried(ray_local, corpus, tmp_path):
+def test_a_retried_chunk_is_written_once(ray_local, corpus, tmp_path, capsys):
     from quotestance.engines.ray_data import RayOptions, run
 
     (corpus / "05b_broken.txt").unlink()
+    local, table = tmp_path / "local.jsonl", tmp_path / "local.parquet"
+    batch = ["--batch-size", "3"]
+    main(["annotate", str(corpus), "--format", "jsonl", "-o", str(local), *RULES, *batch])
+    main(["annotate", str(corpus), "--format", "parquet", "-o", str(table), *RULES, *batch])
+    capsys.readouterr()
     out = tmp_path / "ray"
-    result = run([str(corpus)], _DiesOnce(str(tmp_path / "died")),
-                 RayOptions(str(out), actors=1, batch_size=4))  # fmt: skip
-    assert (tmp_path / "died").exists()
+    result = run([str(corpus)], _DiesOnce(str(tmp_path)),
+                 RayOptions(str(out), actors=1, batch_size=3))  # fmt: skip
+    assert (tmp_path / "died-in-pipe").exists() and (tmp_path / "died-after-write").exists()
     assert result.errors == [] and result.documents == 8
     documents = _documents(out)
-    assert len(documents) == 8 and not any(d["error"] for d in documents)
+    assert [d["position"] for d in documents] == list(range(8))  # each document once
+    expected = [json.loads(line) for line in local.read_text(encoding="utf-8").splitlines()]
+    assert [json.loads(d["record"]) for d in documents] == expected
+    local_rows = sorted(pq.read_table(table).to_pylist(),
+                        key=lambda r: (r["file"], int((r["id"] or "q0")[1:])))  # fmt: skip
+    assert _quotes(out) == local_rows  # each quote once
+    assert sorted(p.name for p in out.iterdir()) == ["documents", "quotes"]  # no leftovers
+    assert not [p for p in (out / "documents").iterdir() if p.name.startswith(".")]
 
 
 def test_usage_errors(corpus, tmp_path, capsys, monkeypatch):
@@ -177,19 +341,69 @@ def test_usage_errors(corpus, tmp_path, capsys, monkeypatch):
     assert err.strip() == "quotestance: ray is not installed: pip install 'quotestance[ray]'"
 
 
-def test_an_unreachable_cluster_is_one_line_and_exit_3(corpus, tmp_path):
-    """In a fresh process (this one may hold the local test instance already)."""
-    pytest.importorskip("ray")
+def test_bad_options_stop_before_ray_starts(corpus, tmp_path, capsys, monkeypatch):
+    """Exit 2 and one line, with Ray not started and OUT/ not created."""
+    ray = pytest.importorskip("ray")
+    from quotestance.engines import ray_data
+
+    def no_start(*_args, **_kwargs):
+        raise AssertionError("Ray was started")
+
+    monkeypatch.setattr(ray, "init", no_start)
+    monkeypatch.setattr(ray_data, "_start_ray", no_start)
+    out = tmp_path / "o"
+    addresses = ("", "  ", "local", "myhost", "myhost:0", "myhost:70000", "http://myhost:80",
+                 "ray://myhost", "h:port", "a b:1", "myhost:6379 ")  # fmt: skip
+    bad = [
+        *(["--address", a] for a in addresses),
+        *(["--cpus-per-actor", c] for c in ("inf", "nan", "0", "-1", "1e-9", "1e400")),
+        *(["--ray-actors", n] for n in ("0", "-1")),
+        *(["--batch-size", n] for n in ("0", "-1")),
+        *(["--max-mb", m] for m in ("inf", "nan", "0", "-1", "1e-9", "1e300")),
+    ]
+    for option in bad:
+        code = main(["annotate", "--engine", "ray", str(corpus), "-o", str(out), *RULES, *option])
+        err = capsys.readouterr().err.strip()
+        assert code == 2, (option, err)
+        assert err.startswith("quotestance: ") and "\n" not in err, (option, err)
+        assert option[0] in err, (option, err)
+    assert not out.exists()
+    with pytest.raises(SystemExit) as exit_:  # not a whole number: refused by argparse
+        main(["annotate", "--engine", "ray", str(corpus), "-o", str(out), "--ray-actors", "inf"])
+    assert exit_.value.code == 2 and "--ray-actors" in capsys.readouterr().err
+    options = ray_data.RayOptions(str(out), cpus_per_actor=float("inf"))
+    with pytest.raises(ray_data.UsageError, match="--cpus-per-actor"):  # the API checks too
+        ray_data.run([str(corpus)], PipelineFactory("rules", stance=False), options)
+    assert not out.exists()
+
+
+def test_an_unreachable_cluster_leaves_out_alone(corpus, tmp_path):
+    """One line and exit 3 within seconds, and OUT/ byte for byte as it was: a --resume run
+    reaches the cluster before it drops the error rows of OUT/documents. In a fresh process
+    (this one may hold the local test instance already)."""
+    pa = pytest.importorskip("pyarrow")
+    from quotestance.engines.ray_data import DOCUMENT_SCHEMA
+
+    out = tmp_path / "o"
+    (out / "documents").mkdir(parents=True)
+    rows = [{"file": "a", "position": 0, "error": None, "n_quotes": 0, "warnings": None,
+             "record": '{"file": "a", "quotes": []}'},
+            {"file": "b", "position": 1, "error": "b: failed", "n_quotes": 0, "warnings": None,
+             "record": '{"file": "b", "quotes": [], "error": "b: failed"}'}]  # fmt: skip
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA), out / "documents" / "x.parquet"
+    )
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     port = _free_port()  # nobody listens there: refused at once, not minutes of Ray retries
-    for address, expected in ((f"127.0.0.1:{port}", "cannot reach the Ray cluster at"),
-                              ("no:port", "not HOST:PORT")):  # fmt: skip
-        cmd = [sys.executable, "-m", "quotestance.cli", "annotate", "--engine", "ray",
-               str(corpus), "-o", str(tmp_path / "o"), "--address", address, *RULES]  # fmt: skip
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 3
-        err = done.stderr.strip()
-        assert err.startswith("quotestance: ") and expected in err
-        assert "\n" not in err and "Traceback" not in err
+    cmd = [sys.executable, "-m", "quotestance.cli", "annotate", "--engine", "ray", str(corpus),
+           "-o", str(out), "--address", f"127.0.0.1:{port}", "--resume", *RULES]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3
+    err = done.stderr.strip()
+    assert err.startswith("quotestance: cannot reach the Ray cluster at 127.0.0.1:")
+    assert "\n" not in err and "Traceback" not in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(out.rglob("*")) == [out / "documents", out / "documents" / "x.parquet"]
 
 
 def _free_port() -> int:
@@ -198,43 +412,63 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _alive_nodes(address: str, env: dict) -> int:
-    probe = (f"import ray; ray.init(address={address!r}, log_to_driver=False); "
-             "print(sum(n['Alive'] for n in ray.nodes()))")  # fmt: skip
+def _alive_nodes(address: str, env: dict) -> list[str]:
+    """The addresses of the cluster's live nodes, as a driver on loopback sees them."""
+    probe = (
+        "import ray\n"
+        "from quotestance.engines.ray_data import loopback_node\n"
+        "with loopback_node():\n"
+        f"    ray.init(address={address!r}, log_to_driver=False)\n"
+        "print(*sorted(n['NodeManagerAddress'] for n in ray.nodes() if n['Alive']))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
-    return int(done.stdout.split()[-1]) if done.returncode == 0 and done.stdout else 0
+    lines = done.stdout.strip().splitlines() if done.returncode == 0 else []
+    return lines[-1].split() if lines else []
+
+
+# `ray start` keeping --node-ip-address 127.0.0.1: Ray 2.60 would replace it by the machine's
+# network address (and listen on every interface); see ray_data.loopback_node
+RAY_START = (
+    "import sys, ray._private.services as s\n"
+    "s.resolve_ip_for_localhost = lambda host: host\n"
+    "from ray.scripts.scripts import main\n"
+    "sys.argv[0] = 'ray'\n"
+    "sys.exit(main())"
+)
 
 
 def test_a_head_and_a_worker_node_on_loopback(corpus, tmp_path):
-    """Two nodes as separate ``ray start`` processes. They run with ``--block`` and are
-    stopped by their process ids (which stops what each started): ``ray stop`` would stop
-    every Ray process of the machine, other users' runs included."""
+    """Two nodes as separate ``ray start`` processes, on 127.0.0.1 only (Ray's view and the
+    ports their processes listen on). They run with ``--block`` and are stopped by their
+    process ids (which stops what each started): ``ray stop`` would stop every Ray process
+    of the machine, other users' runs included."""
     ray = pytest.importorskip("ray")
     if ray.is_initialized():  # this test drives its own cluster from other processes
         ray.shutdown()
-    ray_bin = str(Path(sys.executable).with_name("ray"))
     temp = tempfile.mkdtemp(prefix="qsray-", dir="/tmp")  # short: Ray's sockets live here
     port = _free_port()
     address = f"127.0.0.1:{port}"
     # a private test cluster: no token (Ray 2.60 turns token auth on for `ray start` only)
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    # and stopped at once (no drain: the run is over; Ray would wait 30 s a node)
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled",
+           "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}  # fmt: skip
     common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--temp-dir", temp,
               "--disable-usage-stats", "--block"]  # fmt: skip
     nodes: list[subprocess.Popen] = []
     log = (tmp_path / "nodes.log").open("w")
     try:
         nodes.append(subprocess.Popen(
-            [ray_bin, "start", "--head", "--port", str(port),
+            [sys.executable, "-c", RAY_START, "start", "--head", "--port", str(port),
              "--include-dashboard", "false", *common],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         ))  # fmt: skip
-        assert _wait_for(lambda: _alive_nodes(address, env) == 1), _tail(log)
+        assert _wait_for(lambda: _accepts("127.0.0.1", port)), _tail(log)  # the head's GCS
         nodes.append(subprocess.Popen(
-            [ray_bin, "start", "--address", address, *common],
+            [sys.executable, "-c", RAY_START, "start", "--address", address, *common],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         ))  # fmt: skip
-        assert _wait_for(lambda: _alive_nodes(address, env) == 2), _tail(log)
+        assert _wait_for(lambda: _alive_nodes(address, env) == ["127.0.0.1"] * 2), _tail(log)
         out = tmp_path / "ray"
         run = subprocess.run(
             [sys.executable, "-m", "quotestance.cli", "annotate", "--engine", "ray",
@@ -247,6 +481,8 @@ def test_a_head_and_a_worker_node_on_loopback(corpus, tmp_path):
         assert [d["file"] for d in documents] == sorted(str(p) for p in corpus.glob("*.txt"))
         assert sum(bool(d["error"]) for d in documents) == 1
         assert len(_quotes(out)) == sum(d["n_quotes"] for d in documents) + 1  # + error row
+        ports = _open_ports(_process_tree(*(node.pid for node in nodes)))
+        assert len(ports) >= 6 and [p for p in ports if p[0] not in LOOPBACK] == [], ports
     finally:
         for node in reversed(nodes):
             node.terminate()
@@ -256,6 +492,15 @@ def test_a_head_and_a_worker_node_on_loopback(corpus, tmp_path):
                 node.kill()
                 node.wait()
         log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def _tail(log) -> str:

@@ -1,13 +1,19 @@
 """``quotestance annotate --engine ray``: the single-machine pipeline on a Ray cluster.
 
-Ray Data runs it: the driver lists the documents (file names; the texts of JSONL/Parquet
-sources) and cuts them into chunks of ``batch_size`` by input position, one chunk per block;
-``map_batches`` hands each chunk to an actor of a fixed pool, which built the pipeline once
-(``PipelineFactory``, as the worker processes of ``--workers`` do) and runs
-``annotate_batch`` on it, so a document is annotated with the same batch neighbours as on one
-machine and its record is the same. The actors write ``OUT/documents/`` (one row per document,
-with the interface JSON record); ``OUT/quotes/`` (the rows of ``--format parquet``) is derived
-from it afterwards, so a resumed run rebuilds it whole.
+In order: the options are checked (``ray_args``), the cluster is joined or a local instance
+started (on 127.0.0.1 only, ``start_local``), and only then is OUT/ read and written.
+
+Ray Data runs the job: the driver lists the documents (file names; the texts of JSONL/Parquet
+sources, checked there: a row that is no document is an error entry) and cuts them into
+chunks of ``batch_size`` by input position, one chunk per block; ``map_batches`` hands each
+chunk to an actor of a fixed pool, which built the pipeline once (``PipelineFactory``, as the
+worker processes of ``--workers`` do) and runs ``annotate_batch`` on it, so a document is
+annotated with the same batch neighbours as on one machine and its record is the same. The
+actor writes the chunk to one file of ``OUT/documents/`` named by the run and the chunk's
+first position (one row per document, with the interface JSON record), atomically; a chunk
+retried by Ray writes the same file again, so no document is written twice. ``OUT/quotes/``
+(the rows of ``--format parquet``) is derived from it afterwards, whole, so a resumed run
+rebuilds it.
 
 A document that cannot be read or breaks the pipeline is an error row. A worker killed while
 annotating a chunk is restarted and the chunk retried (``RETRIES`` times); a chunk that still
@@ -17,9 +23,13 @@ every document and ``--resume`` tries the failures again.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import logging
+import os
+import shutil
+import unicodedata
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +44,7 @@ import ray
 import ray.data
 
 from quotestance.batch import BATCH_DOCUMENTS, Item, Outcome, annotate_batch
+from quotestance.engines.ray_args import is_loopback, option_problem, parse_address
 from quotestance.formats import (
     DEFAULT_MAX_BYTES,
     InputError,
@@ -44,6 +55,9 @@ from quotestance.formats import (
 )
 
 RETRIES = 3  # retries of a chunk whose actor died (max_task_retries); actors always restart
+LOOPBACK = "127.0.0.1"
+NAME_CHARS = 1024  # longest document name taken from a JSONL/Parquet row
+QUOTE_FILES_PER_TASK = 64
 TABLE_SUFFIXES = (".jsonl", ".ndjson", ".parquet")
 DOCUMENT_SCHEMA = pa.schema(
     [
@@ -99,10 +113,14 @@ class RunResult:
 
 
 def list_documents(
-    inputs: Iterable[str], text_column: str = "text", name_column: str | None = None
+    inputs: Iterable[str],
+    text_column: str = "text",
+    name_column: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[Entry]:
     """Every document of the inputs, in order: files and directories as ``annotate`` takes
-    them, globs (sorted matches), and JSONL/Parquet files with one document per row."""
+    them, globs (sorted matches), and JSONL/Parquet files with one document per row (a row
+    that is no document, or whose text is over ``max_bytes``, is an error entry)."""
     for arg in inputs:
         if arg == "-":
             yield Entry("-", error="-: standard input is not read by --engine ray")
@@ -112,10 +130,10 @@ def list_documents(
             if not matches:
                 yield Entry(arg, error=f"{arg}: no file matches")
             for match in matches:
-                yield from list_documents([match], text_column, name_column)
+                yield from list_documents([match], text_column, name_column, max_bytes)
             continue
         if Path(arg).suffix.lower() in TABLE_SUFFIXES and Path(arg).is_file():
-            yield from _table_rows(Path(arg), text_column, name_column)
+            yield from _table_rows(Path(arg), text_column, name_column, max_bytes)
             continue
         for item in expand_inputs([arg]):
             if isinstance(item, InputError):
@@ -124,67 +142,139 @@ def list_documents(
                 yield Entry(item.name, path=str(item.path))
 
 
-def _row_name(row: dict, path: Path, number: int, name_column: str | None) -> str:
-    """``--name-column``, else an ``id`` or ``name`` field, else ``PATH#N`` (row N from 1)."""
+def _string_problem(value: str) -> str | None:
+    """Why ``value`` cannot go into a UTF-8 table, or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return f"not valid Unicode (a lone surrogate at character {err.start})"
+    return None
+
+
+def _row_name(row: dict, name_column: str | None) -> tuple[str | None, str | None]:
+    """``(name, problem)``: ``--name-column``, else an ``id`` or ``name`` field, else None (the
+    caller uses ``PATH#N``). A name must be a string or an integer, valid Unicode, one line
+    without control characters and at most ``NAME_CHARS`` long."""
     for column in (name_column,) if name_column else ("id", "name"):
         value = row.get(column)
-        if value is not None and str(value) != "":
-            return str(value)
-    return f"{path}#{number}"
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return None, f"the name in {column!r} is a {type(value).__name__}, not a string"
+        name = str(value)
+        problem = _string_problem(name)
+        problem = f"is {problem}" if problem else None
+        if problem is None and any(unicodedata.category(c) == "Cc" for c in name):
+            problem = "holds a control character (a line break, NUL, ...)"
+        if problem is None and len(name) > NAME_CHARS:
+            problem = f"is longer than {NAME_CHARS} characters"
+        return (None, f"the name in {column!r} {problem}") if problem else (name, None)
+    return None, None
 
 
-def _row_entry(row: Any, path: Path, number: int, text_column: str, name_column: str | None):
+def _row_entry(
+    row: Any, row_id: str, text_column: str, name_column: str | None, max_bytes: int
+) -> Entry:
+    """The entry of one JSONL/Parquet row; ``row_id`` is ``PATH#N``."""
     if not isinstance(row, dict):
-        return Entry(f"{path}#{number}", error=f"{path}#{number}: not a JSON object")
-    name = _row_name(row, path, number, name_column)
+        return Entry(row_id, error=f"{row_id}: not a JSON object")
+    name, problem = _row_name(row, name_column)
+    if problem:
+        return Entry(row_id, error=f"{row_id}: {problem}")
+    name = name or row_id
     if name_column and row.get(name_column) is None:
         return Entry(name, error=f"{name}: no value in the name column {name_column!r}")
     text = row.get(text_column)
     if not isinstance(text, str):
         return Entry(name, error=f"{name}: no text in column {text_column!r}")
+    problem = _string_problem(text)
+    if problem:
+        return Entry(name, error=f"{name}: the text in {text_column!r} is {problem}")
+    if len(text) > max_bytes or len(text.encode("utf-8")) > max_bytes:
+        return Entry(name, error=f"{name}: input over the {max_bytes / 2**20:g} MiB limit")
     return Entry(name, text=text)
 
 
-def _table_rows(path: Path, text_column: str, name_column: str | None) -> Iterator[Entry]:
+def _table_rows(
+    path: Path, text_column: str, name_column: str | None, max_bytes: int
+) -> Iterator[Entry]:
     """The rows of a JSONL or Parquet file, streamed (the driver holds one chunk group)."""
     if path.suffix.lower() == ".parquet":
-        try:
-            source = pq.ParquetFile(path)
-            names = set(source.schema_arrow.names)
-            for column in (text_column, name_column):
-                if column and column not in names:
-                    raise InputError(f"{path}: no column {column!r} (columns: {sorted(names)})")
-            columns = [c for c in (text_column, name_column, "id", "name") if c in names]
-            number = 0
-            for batch in source.iter_batches(columns=list(dict.fromkeys(columns))):
-                for row in batch.to_pylist():
-                    number += 1
-                    yield _row_entry(row, path, number, text_column, name_column)
-        except (OSError, pa.ArrowException) as err:
-            yield Entry(str(path), error=f"{path}: cannot read as Parquet ({err})")
-        except InputError as err:
-            yield Entry(str(path), error=str(err))
+        yield from _parquet_rows(path, text_column, name_column, max_bytes)
         return
+    # a JSON line holds a text of at most max_bytes, escaped (\uXXXX: 6 bytes a character)
+    limit = 6 * max_bytes + 2**20
     try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
+        with path.open("rb") as handle:
+            number = 0
+            while True:
+                line = handle.readline(limit + 1)
+                if not line:
+                    break
+                number += 1
+                row_id = f"{path}#{number}"
+                if len(line) > limit and not line.endswith(b"\n"):
+                    while line and not line.endswith(b"\n"):  # skip the rest of the line
+                        line = handle.readline(2**20)
+                    yield Entry(row_id, error=f"{row_id}: line over the limit for a "
+                                f"{max_bytes / 2**20:g} MiB text")  # fmt: skip
+                    continue
                 if not line.strip():
                     continue
                 try:
-                    row = json.loads(line)
-                except ValueError as err:
-                    yield Entry(f"{path}#{number}", error=f"{path}#{number}: not JSON ({err})")
+                    row = json.loads(line.decode("utf-8"))
+                except UnicodeDecodeError as err:
+                    yield Entry(row_id, error=f"{row_id}: not UTF-8 (byte {err.start})")
                     continue
-                yield _row_entry(row, path, number, text_column, name_column)
-    except (OSError, UnicodeDecodeError) as err:
+                except (ValueError, RecursionError) as err:
+                    yield Entry(row_id, error=f"{row_id}: not JSON ({err})")
+                    continue
+                yield _row_entry(row, row_id, text_column, name_column, max_bytes)
+    except OSError as err:
         yield Entry(str(path), error=f"{path}: cannot read ({err})")
 
 
-def chunk_rows(entries: Iterable[Entry], size: int) -> Iterator[dict]:
-    """Chunks of ``size`` entries by input position, as dataset rows. The payload is JSON so
-    that every block has the same two-column schema whatever its entries hold."""
+def _parquet_rows(
+    path: Path, text_column: str, name_column: str | None, max_bytes: int
+) -> Iterator[Entry]:
+    try:
+        source = pq.ParquetFile(path)
+        names = set(source.schema_arrow.names)
+        for column in (text_column, name_column):
+            if column and column not in names:
+                raise InputError(f"{path}: no column {column!r} (columns: {sorted(names)})")
+        columns = [c for c in (text_column, name_column, "id", "name") if c in names]
+        number = 0
+        for batch in source.iter_batches(columns=list(dict.fromkeys(columns)), batch_size=256):
+            try:
+                rows = batch.to_pylist()
+            except (UnicodeDecodeError, pa.ArrowException):  # invalid UTF-8: row by row
+                rows = [_parquet_row(batch, k) for k in range(batch.num_rows)]
+            for row in rows:
+                number += 1
+                row_id = f"{path}#{number}"
+                if isinstance(row, Exception):
+                    yield Entry(row_id, error=f"{row_id}: unreadable row ({row})")
+                else:
+                    yield _row_entry(row, row_id, text_column, name_column, max_bytes)
+    except (OSError, pa.ArrowException) as err:
+        yield Entry(str(path), error=f"{path}: cannot read as Parquet ({err})")
+    except InputError as err:
+        yield Entry(str(path), error=str(err))
+
+
+def _parquet_row(batch: pa.RecordBatch, k: int) -> dict | Exception:
+    try:
+        return batch.slice(k, 1).to_pylist()[0]
+    except (UnicodeDecodeError, pa.ArrowException) as err:
+        return err
+
+
+def chunk_rows(entries: Iterable[tuple[int, Entry]], size: int) -> Iterator[dict]:
+    """Chunks of ``size`` entries (``(input position, entry)``), as dataset rows. The payload
+    is JSON so that every block has the same two-column schema whatever its entries hold."""
     chunk: list[list] = []
-    for position, entry in enumerate(entries):
+    for position, entry in entries:
         chunk.append([position, entry.name, entry.path, entry.text, entry.error])
         if len(chunk) >= size:
             yield {"chunk": chunk[0][0], "payload": json.dumps(chunk, ensure_ascii=False)}
@@ -239,10 +329,30 @@ def annotate_chunk(pipeline: Any, payload: str, max_bytes: int) -> list[dict]:
     return rows
 
 
-class ChunkAnnotator:
-    """The per-actor callable: builds the pipeline once, then annotates chunk after chunk."""
+def chunk_file(run_id: str, first: int) -> str:
+    """The one file of a chunk (named by its run and its first input position): a retried
+    chunk writes the same file again, never a second one."""
+    return f"part-{run_id}-{first:012d}.parquet"
 
-    def __init__(self, factory: Callable[[], Any], max_bytes: int, threads: int) -> None:
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` as a whole or not at all: a hidden temporary file in the
+    same folder (readers skip names starting with a dot), then a rename over ``path``."""
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        pq.write_table(table, temp)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+class ChunkAnnotator:
+    """The per-actor callable: builds the pipeline once, then annotates chunk after chunk and
+    writes each to its own file of OUT/documents (``chunk_file``); returns the positions."""
+
+    def __init__(
+        self, factory: Callable[[], Any], max_bytes: int, threads: int, folder: str, run_id: str
+    ) -> None:
         try:
             import torch
 
@@ -251,19 +361,32 @@ class ChunkAnnotator:
             pass
         self.pipeline = factory()
         self.max_bytes = max_bytes
+        self.folder = Path(folder)
+        self.run_id = run_id
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        rows = []
-        for payload in batch.column("payload").to_pylist():
-            rows.extend(annotate_chunk(self.pipeline, payload, self.max_bytes))
-        return pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA)
+        positions = []
+        for first, payload in zip(
+            batch.column("chunk").to_pylist(), batch.column("payload").to_pylist(), strict=True
+        ):
+            rows = annotate_chunk(self.pipeline, payload, self.max_bytes)
+            table = pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA)
+            write_atomic(table, self.folder / chunk_file(self.run_id, first))
+            positions.extend(row["position"] for row in rows)
+        return pa.table({"position": pa.array(positions, pa.int64())})
 
 
-def quotes_of(batch: pa.Table) -> pa.Table:
-    """Documents-table rows to ``--format parquet`` rows (one per quote, one per error)."""
-    rows = [row for record in batch.column("record").to_pylist()
-            for row in quote_rows(json.loads(record))]  # fmt: skip
-    return pa.Table.from_pylist(rows, schema=quote_schema())
+def write_quote_files(pairs: list[tuple[str, str]]) -> int:
+    """``--format parquet`` rows (one per quote, one per error) of each documents file
+    ``source`` into ``target`` (none for a file without rows); returns the number of rows."""
+    total = 0
+    for source, target in pairs:
+        records = pq.read_table(source, columns=["record"]).column("record").to_pylist()
+        rows = [row for record in records for row in quote_rows(json.loads(record))]
+        if rows:
+            write_atomic(pa.Table.from_pylist(rows, schema=quote_schema()), Path(target))
+        total += len(rows)
+    return total
 
 
 # ---------------------------------------------------------------- OUT/ (driver)
@@ -273,48 +396,67 @@ def _parquet_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
 
 
+def _remove_leftovers(out: Path) -> None:
+    """Temporary files and folders of an interrupted run (hidden: readers never saw them)."""
+    for path in (*out.glob(".quotes-*"), *(out / "documents").glob(".*.tmp")):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def previous_documents(folder: Path) -> set[str]:
     """Documents a former run annotated. Error rows are removed from ``folder`` (the rerun
-    tries those documents again), as ``finished_names`` does for JSON Lines."""
+    tries those documents again), as ``finished_names`` does for JSON Lines; a file is
+    rewritten whole or not at all (``write_atomic``)."""
     done: set[str] = set()
     for file in _parquet_files(folder):
         table = pq.read_table(file)
         ok = table.filter(pc.is_null(table.column("error")))
         if ok.num_rows < table.num_rows:
             if ok.num_rows:
-                partial = file.with_suffix(".parquet.tmp")
-                pq.write_table(ok, partial)
-                partial.replace(file)
+                write_atomic(ok, file)
             else:
                 file.unlink()
         done.update(ok.column("file").to_pylist())
     return done
 
 
-def _written(folder: Path, names: set[str]) -> dict[str, str | None]:
-    """This run's documents in OUT/documents: name -> error (None for success)."""
-    found: dict[str, str | None] = {}
-    for file in _parquet_files(folder):
-        for row in pq.read_table(file, columns=["file", "error"]).to_pylist():
-            if row["file"] in names:
-                found[row["file"]] = row["error"]
+def _written(folder: Path, run_id: str) -> dict[int, str | None]:
+    """This run's documents in OUT/documents: input position -> error (None for success);
+    a position is counted once whatever happened."""
+    found: dict[int, str | None] = {}
+    for file in sorted(folder.glob(f"part-{run_id}-*.parquet")):
+        for row in pq.read_table(file, columns=["position", "error"]).to_pylist():
+            found.setdefault(row["position"], row["error"])
     return found
 
 
-def _write_quotes(documents: Path, quotes: Path) -> int:
-    """Rebuild OUT/quotes from all of OUT/documents; returns its number of rows."""
+def _write_quotes(documents: Path, quotes: Path, run_id: str) -> int:
+    """Rebuild OUT/quotes from all of OUT/documents (a file for each documents file, by Ray
+    tasks that may be retried: each writes its files whole, under fixed names) in a hidden
+    folder, then put it in place of the old one; returns its number of rows."""
+    staging = quotes.with_name(f".quotes-{run_id}")
+    staging.mkdir(parents=True)
+    pairs = [(str(f.absolute()), str((staging / f.name).absolute()))
+             for f in _parquet_files(documents)]  # fmt: skip
+    size = QUOTE_FILES_PER_TASK
+    groups = [pairs[k : k + size] for k in range(0, len(pairs), size)]
+    task = ray.remote(max_retries=RETRIES)(write_quote_files)
+    try:
+        total = sum(ray.get([task.remote(group) for group in groups]))
+    except Exception as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        first = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise ClusterError(f"cannot write {quotes}: {first}; rerun with --resume") from None
+    if not _parquet_files(staging):  # no document had a quote or an error
+        write_atomic(quote_schema().empty_table(), staging / "empty.parquet")
+    old = quotes.with_name(f".quotes-old-{run_id}")
     if quotes.exists():
-        for file in _parquet_files(quotes):
-            file.unlink()
-    quotes.mkdir(parents=True, exist_ok=True)
-    if not _parquet_files(documents):
-        pq.write_table(quote_schema().empty_table(), quotes / "empty.parquet")
-        return 0
-    rows = ray.data.read_parquet(str(documents)).select_columns(["record"])
-    rows.map_batches(quotes_of, batch_format="pyarrow").write_parquet(str(quotes))
-    if not _parquet_files(quotes):  # no document had a quote or an error
-        pq.write_table(quote_schema().empty_table(), quotes / "empty.parquet")
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in _parquet_files(quotes))
+        quotes.rename(old)
+    staging.rename(quotes)
+    shutil.rmtree(old, ignore_errors=True)
+    return total
 
 
 # ---------------------------------------------------------------- the run
@@ -329,20 +471,50 @@ def check_reachable(address: str, seconds: float = 5.0) -> None:
     warnings. ``auto`` is left to Ray (it fails at once when no local cluster runs)."""
     import socket
 
-    if address == "auto":
+    try:
+        parsed = parse_address(address)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if parsed is None:
         return
-    client = address.startswith("ray://")
-    host_port = address.removeprefix("ray://")
-    host, _, port = host_port.rpartition(":") if ":" in host_port else (host_port, "", "")
+    host, port, _ = parsed
     try:
-        number = int(port) if port else (10001 if client else 6379)
-    except ValueError:
-        raise ClusterError(f"--address {address}: not HOST:PORT, ray://HOST:PORT or auto") from None
-    try:
-        with socket.create_connection((host, number), timeout=seconds):
+        with socket.create_connection((host.strip("[]"), port), timeout=seconds):
             pass
     except OSError as err:
         raise ClusterError(f"cannot reach the Ray cluster at {address}: {err}") from None
+
+
+@contextlib.contextmanager
+def loopback_node() -> Iterator[None]:
+    """While Ray starts or joins a node on this machine: keep its address 127.0.0.1.
+
+    Ray 2.60 on Linux replaces a node address of 127.0.0.1 or localhost (``_node_ip_address``,
+    ``ray start --node-ip-address``, the host of ``--address``) by the machine's network
+    address (``services.resolve_ip_for_localhost``), and its servers then listen on every
+    interface. It keeps 127.0.0.1 in its single-machine mode (the default on Windows and
+    macOS, ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``), and with that node address its servers
+    listen on loopback only. The mode is switched on in this process only, while ``ray.init``
+    runs; the processes it starts get the node address as an argument."""
+    from ray._private import ray_constants
+
+    saved = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
+
+
+def start_local(**kwargs: Any) -> None:
+    """A new local Ray instance on 127.0.0.1 only (never one found on the machine, nor
+    ``RAY_ADDRESS``), without the dashboard; stopped again if Ray put it elsewhere."""
+    with loopback_node():
+        ray.init(address="local", _node_ip_address=LOOPBACK, include_dashboard=False, **kwargs)
+    addresses = {node["NodeManagerAddress"] for node in ray.nodes()}
+    if addresses != {LOOPBACK}:
+        ray.shutdown()
+        raise ClusterError(f"the local Ray instance is not on {LOOPBACK} but {addresses}")
 
 
 def _start_ray(address: str | None) -> bool:
@@ -350,15 +522,16 @@ def _start_ray(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
-    if address:
-        check_reachable(address)
-        try:
+    if address is None:
+        start_local(**quiet)
+        return True
+    check_reachable(address)
+    try:
+        with loopback_node() if is_loopback(address) else contextlib.nullcontext():
             ray.init(address=address, **quiet)
-        except (ConnectionError, RuntimeError, ValueError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise ClusterError(f"cannot join the Ray cluster at {address}: {first}") from None
-    else:
-        ray.init(include_dashboard=False, ignore_reinit_error=True, **quiet)
+    except Exception as err:  # ConnectionError, RuntimeError, AuthenticationError, ...
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ClusterError(f"cannot join the Ray cluster at {address}: {first}") from None
     return True
 
 
@@ -373,8 +546,34 @@ def _quiet_data(progress: bool) -> None:
     logging.getLogger("ray.data").setLevel(logging.INFO if progress else logging.ERROR)
 
 
+def _check_options(options: RayOptions) -> None:
+    problem = option_problem(
+        address=options.address,
+        actors=options.actors,
+        cpus_per_actor=options.cpus_per_actor,
+        batch_size=options.batch_size,
+    )
+    if problem is None and (isinstance(options.max_bytes, bool) or options.max_bytes < 1):
+        problem = f"the input limit must be at least one byte, not {options.max_bytes!r}"
+    if problem:
+        raise UsageError(problem)
+
+
+def _check_fits(options: RayOptions) -> None:
+    """An actor larger than every node would wait for ever."""
+    nodes = [node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]]
+    if nodes and options.cpus_per_actor > max(nodes):
+        raise UsageError(
+            f"--cpus-per-actor {options.cpus_per_actor:g}: no node of the cluster has that "
+            f"many CPUs (the largest has {max(nodes):g})"
+        )
+
+
 def run(inputs: list[str], factory: Callable[[], Any], options: RayOptions) -> RunResult:
-    """Annotate ``inputs`` into ``options.output``; see the module docstring."""
+    """Annotate ``inputs`` into ``options.output``; see the module docstring. In order: the
+    options are checked, the cluster joined (or a local instance started), and only then is
+    OUT/ written to."""
+    _check_options(options)
     out = Path(options.output)
     documents, quotes = out / "documents", out / "quotes"
     if out.exists() and not out.is_dir():
@@ -382,24 +581,32 @@ def run(inputs: list[str], factory: Callable[[], Any], options: RayOptions) -> R
     if _parquet_files(documents) and not options.resume:
         raise UsageError(f"{documents} holds an earlier run: add --resume, or remove it")
     result = RunResult()
-    done = previous_documents(documents) if options.resume else set()
-    entries = []
-    for entry in list_documents(inputs, options.text_column, options.name_column):
-        if entry.name in done:
-            result.skipped += 1
-        else:
-            entries.append(entry)
     started = _start_ray(options.address)
     try:
+        _check_fits(options)
         _quiet_data(options.progress)
+        run_id = uuid.uuid4().hex[:12]
+        try:
+            _remove_leftovers(out)
+            done = previous_documents(documents) if options.resume else set()
+            documents.mkdir(parents=True, exist_ok=True)
+        except (OSError, pa.ArrowException) as err:
+            raise UsageError(f"{documents}: cannot read or write it ({err})") from None
+        entries = []
+        listed = list_documents(inputs, options.text_column, options.name_column, options.max_bytes)
+        for position, entry in enumerate(listed):
+            if entry.name in done:
+                result.skipped += 1
+            else:
+                entries.append((position, entry))
         if options.actors:
             result.actors = options.actors
         else:
             cpus = ray.cluster_resources().get("CPU", 1)
             result.actors = max(1, int(cpus // options.cpus_per_actor))
         if entries:
-            _annotate(entries, factory, options, documents, result)
-        result.quotes = _write_quotes(documents, quotes)
+            _annotate(entries, factory, options, documents, result, run_id)
+        result.quotes = _write_quotes(documents, quotes, run_id)
     finally:
         if started:
             ray.shutdown()
@@ -407,11 +614,12 @@ def run(inputs: list[str], factory: Callable[[], Any], options: RayOptions) -> R
 
 
 def _annotate(
-    entries: list[Entry],
+    entries: list[tuple[int, Entry]],
     factory: Callable[[], Any],
     options: RayOptions,
     documents: Path,
     result: RunResult,
+    run_id: str,
 ) -> None:
     rows = list(chunk_rows(entries, options.batch_size))
     result.actors = min(result.actors, len(rows))  # no idle actors loading models
@@ -428,22 +636,22 @@ def _annotate(
                 "factory": factory,
                 "max_bytes": options.max_bytes,
                 "threads": threads,
+                "folder": str(documents.absolute()),
+                "run_id": run_id,
             },
             num_cpus=options.cpus_per_actor,
             max_restarts=-1,
             max_task_retries=RETRIES,
         )
-    annotated.write_parquet(str(documents))
-    names = {entry.name for entry in entries}
-    written = _written(documents, names)
-    lost = [(k, e.name) for k, e in enumerate(entries) if e.name not in written]
+    for _ in annotated.iter_batches(batch_size=None, batch_format="pyarrow"):
+        pass  # the actors write OUT/documents; what they wrote is read back below
+    written = _written(documents, run_id)
+    lost = [(position, entry.name) for position, entry in entries if position not in written]
     if lost:
         message = "its worker died or its rows were not written; rerun with --resume"
         records = [document_row(Outcome(name, error=message), position) for position, name in lost]
-        pq.write_table(
-            pa.Table.from_pylist(records, schema=DOCUMENT_SCHEMA),
-            documents / f"lost-{uuid.uuid4().hex[:12]}.parquet",
-        )
-        written.update({name: f"{name}: {message}" for _, name in lost})
+        table = pa.Table.from_pylist(records, schema=DOCUMENT_SCHEMA)
+        write_atomic(table, documents / f"part-{run_id}-lost.parquet")
+        written.update({record["position"]: record["error"] for record in records})
     result.documents = len(entries)
-    result.errors = [written[e.name] for e in entries if written[e.name]]
+    result.errors = [written[position] for position, _ in entries if written[position]]
