@@ -407,7 +407,7 @@ def _remove_leftovers(out: Path) -> None:
 
 def previous_documents(folder: Path) -> set[str]:
     """Documents a former run annotated. Error rows are removed from ``folder`` (the rerun
-    tries those documents again), as ``finished_names`` does for JSON Lines; a file is
+    tries those documents again), as ``annotate --resume`` does for JSON Lines; a file is
     rewritten whole or not at all (``write_atomic``)."""
     done: set[str] = set()
     for file in _parquet_files(folder):
