@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--actors",
         metavar="YAML",
         help="your actor file (names, aliases, types, affiliations) added to the built-in "
-        "registry; format in data/actors/builtin.yaml and the README",
+        "registry; format in quotestance/resources/actors/builtin.yaml and the README",
     )
     ann.add_argument(
         "--max-mb",
@@ -389,7 +389,10 @@ def classify(args: argparse.Namespace, out: TextIO) -> int:
     from quotestance.pipeline import stance_available
 
     if not stance_available():
-        _fail("no stance model installed (data/stance_model/) or the ml extra is missing")
+        _fail(
+            "no stance model installed (quotestance/resources/stance_model/) "
+            "or the ml extra is missing"
+        )
         return EXIT_MISSING
     from quotestance.stance.classifier import StanceClassifier
     from quotestance.stance.records import (

@@ -1,8 +1,8 @@
 """Stance baselines on the same splits as the fine-tuned model (test = SpkAtt-news dev).
 
 - majority: every quote ``none``;
-- cue lexicon: the speech act the cue names (``data/cues/speech_acts.tsv``: *drohen mit*,
-  *vorwerfen*, *Bereitschaft erklären*, ...), else ``none``;
+- cue lexicon: the speech act the cue names (``quotestance/resources/cues/speech_acts.tsv``:
+  *drohen mit*, *vorwerfen*, *Bereitschaft erklären*, ...), else ``none``;
 - TF-IDF + logistic regression (scikit-learn; word 1-2-grams, balanced class weights);
 - frozen backbone embeddings (mean-pooled e5-small, no fine-tuning) + logistic regression.
 The regularisation of both regressions is chosen on the calibration split.

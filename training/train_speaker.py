@@ -5,8 +5,8 @@ is never used for training), match each predicted quote to a gold quote (the hal
 of metrics.md), generate the candidate mentions around it and label a candidate positive when it
 shares a token with the gold ``Source``. A logistic regression (scikit-learn) is fitted on the
 features; the no-speaker threshold is chosen on train for joint accuracy (a gold quote without
-``Source`` wants no speaker). Writes ``data/speakers/linker.json`` (weights, threshold, data,
-scores) and prints dev figures.
+``Source`` wants no speaker). Writes ``quotestance/resources/speakers/linker.json`` (weights,
+threshold, data, scores; ``--out`` to write elsewhere) and prints dev figures.
 
 Run: ``python training/train_speaker.py`` (about 3 minutes here; detector output is cached in
 ``data/cache/``).

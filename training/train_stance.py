@@ -8,7 +8,8 @@ epoch (``--resume``). After training the temperature is fitted on the calibratio
 CIs, per-label F1, confusion matrix, expected calibration error before/after scaling.
 
 Run: ``python training/train_stance.py`` (about 25 minutes on the 2-core machine).
-Writes ``data/stance_model/`` (adapter + head + config) and ``reports/stance_model.json``.
+Writes ``quotestance/resources/stance_model/`` (adapter + head + config; ``--out`` to write
+elsewhere) and ``reports/stance_model.json``.
 """
 
 from __future__ import annotations

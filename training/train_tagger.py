@@ -2,8 +2,9 @@
 
 Declared inputs: SpkAtt-news train minus the dev split, SpkAtt-GePaDe train minus its held-out
 20 %, Redewiedergabe main minus its held-out 20 % (same hash rule, ``corpora/split.py``).
-Output: ``data/tagger/`` (``tagger.safetensors`` + ``tagger.json``), and checkpoints in
-``<output>/checkpoint/`` for ``--resume``.
+Output: ``quotestance/resources/tagger/`` (``tagger.safetensors`` + ``tagger.json``;
+``--output-dir`` to write elsewhere), and checkpoints in ``<output>/checkpoint/`` for
+``--resume`` (ignored by git, left out of the wheel).
 
     .venv/bin/python training/train_tagger.py [--minutes 45] [--epochs 4] [--resume]
 

@@ -1,7 +1,7 @@
 """The cue lexicon: speech, thought and writing cues mined from gold annotations, as data.
 
-``data/cues/cues.tsv`` (built by ``training/build_cue_lexicon.py``) lists lemmas that
-introduce quotations, each with its kind (verb, noun, preposition, other), the separable
+``quotestance/resources/cues/cues.tsv`` (built by ``training/build_cue_lexicon.py``) lists
+lemmas that introduce quotations, each with its kind (verb, noun, preposition, other), the separable
 particle of particle verbs, and how often each corpus annotated it as a cue; the detector looks
 words up here instead of carrying its own word lists. ``speech_acts.tsv`` names the cues whose
 meaning is itself a stance act (threat, accusation, cooperation), for the stance stage.
@@ -13,7 +13,9 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "cues"
+from quotestance.resources import resource_path
+
+DATA_DIR = resource_path("cues")
 CUES_FILE = "cues.tsv"
 SPEECH_ACTS_FILE = "speech_acts.tsv"
 
@@ -122,7 +124,7 @@ class CueLexicon:
 
     @classmethod
     def load(cls, path: Path | None = None) -> CueLexicon:
-        """The lexicon at ``path`` (default ``data/cues/cues.tsv``), read once per process.
+        """The lexicon at ``path`` (default: the shipped ``cues.tsv``), read once per process.
 
         ``speech_acts.tsv`` beside it is read too where it exists.
         """

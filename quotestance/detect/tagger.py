@@ -5,8 +5,8 @@ addressee) on any Hugging Face encoder. e5's output vectors are small (spread ab
 and a fresh head on them learns too slowly without the normalisation (base-model.md).
 
 What ships is small: LoRA adapter weights of the encoder plus the heads, in one safetensors
-file with a JSON config naming the base encoder (``data/tagger/``). At load the adapter is
-merged into the base weights, so inference costs the same as the plain encoder.
+file with a JSON config naming the base encoder (``quotestance/resources/tagger/``). At load
+the adapter is merged into the base weights, so inference costs the same as the plain encoder.
 
 ``QuoteTagger`` is the inference side: document -> word tags -> character spans -> quotes,
 with cues and speakers linked to the nearest message by sentence distance.
@@ -294,8 +294,8 @@ class QuoteTagger:
         bf16: bool | None = None,
         threads: int | None = None,
     ) -> QuoteTagger:
-        """The saved tagger (default: the shipped one in ``data/tagger/``); bf16 autocast
-        unless ``QUOTESTANCE_FP32=1``."""
+        """The saved tagger (default: the shipped one in ``quotestance/resources/tagger/``);
+        bf16 autocast unless ``QUOTESTANCE_FP32=1``."""
         from quotestance.backbone import bf16_default
 
         if threads:

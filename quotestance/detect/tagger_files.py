@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_TAGGER_DIR = Path(__file__).resolve().parents[2] / "data" / "tagger"
+from quotestance.resources import resource_path
+
+DEFAULT_TAGGER_DIR = resource_path("tagger")
 WEIGHTS_FILE = "tagger.safetensors"
 CONFIG_FILE = "tagger.json"
 

@@ -1,8 +1,8 @@
 """The actor registry: known actors (countries, organisations, people) and how text names them.
 
-Built from ``data/actors/builtin.yaml`` (countries with capitals, government metonyms,
-adjectives and compound prefixes; international organisations), every other country Babel
-knows by its German name, and optionally a user's YAML file in the same format
+Built from ``quotestance/resources/actors/builtin.yaml`` (countries with capitals, government
+metonyms, adjectives and compound prefixes; international organisations), every other country
+Babel knows by its German name, and optionally a user's YAML file in the same format
 (``--actors FILE``), whose entries are added last and win on conflicts.
 """
 
@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BUILTIN = Path(__file__).resolve().parents[2] / "data" / "actors" / "builtin.yaml"
+from quotestance.resources import resource_path
+
+BUILTIN = resource_path("actors", "builtin.yaml")
 TYPES = ("person", "organisation", "country", "other")
 FIELDS = {"name", "type", "affiliation", "aliases", "adjectives", "prefixes"}
 ARTICLES = {

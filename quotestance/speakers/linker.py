@@ -4,8 +4,8 @@ A logistic-regression scorer over (quote, candidate) features: where the candida
 relative to the quote and its cue, what kind of phrase it is, whether the tagger marked it as a
 source, whether it spoke the previous quote. Trained by ``training/train_speaker.py`` on
 SpkAtt-news and GePaDe train documents; the weights are a small JSON file in
-``data/speakers/``. Quotes are linked in text order, so a quote without a cue can continue the
-speaker chosen for the one before.
+``quotestance/resources/speakers/``. Quotes are linked in text order, so a quote without a cue
+can continue the speaker chosen for the one before.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from pathlib import Path
 
 from quotestance.detect.clauses import embedded_report, tag
 from quotestance.document import Document, Mention, Quote
+from quotestance.resources import resource_path
 from quotestance.speakers.mentions import FIRST_PERSON, Candidate, find_candidates
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "data" / "speakers" / "linker.json"
+DEFAULT_MODEL = resource_path("speakers", "linker.json")
 WINDOW_BEFORE = 4  # sentences before the quote's first sentence
 WINDOW_AFTER = 1  # sentences after its last
 REPORT_PREPOSITIONS = {"laut", "nach", "zufolge", "von", "durch", "gegenüber"}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_STANCE_DIR = Path(__file__).resolve().parents[2] / "data" / "stance_model"
+from quotestance.resources import resource_path
+
+DEFAULT_STANCE_DIR = resource_path("stance_model")
 WEIGHTS_FILE = "stance.safetensors"
 CONFIG_FILE = "stance.json"
 

@@ -1,8 +1,8 @@
 """The stance classifier: an encoder with LoRA adapters, mean pooling and a linear head.
 
-What ships is the adapter, the head and a temperature (``data/stance_model/``, safetensors +
-JSON); the base encoder comes from ``quotestance.backbone`` (the embedded multilingual-e5-small
-by default, or any Hugging Face encoder by name or path).
+What ships is the adapter, the head and a temperature (``quotestance/resources/stance_model/``,
+safetensors + JSON); the base encoder comes from ``quotestance.backbone`` (the embedded
+multilingual-e5-small by default, or any Hugging Face encoder by name or path).
 """
 
 from __future__ import annotations
