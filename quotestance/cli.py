@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from quotestance import __version__
 from quotestance.batch import BATCH_DOCUMENTS, Outcome
 from quotestance.formats import (
     DEFAULT_MAX_BYTES,
@@ -38,12 +37,34 @@ def _fail(message: str) -> None:
     print(f"quotestance: {message}", file=sys.stderr)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the package and the shipped models (short sha256 digests), hashed only
+    when asked for."""
+
+    def __init__(
+        self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None
+    ):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from quotestance.resources import version_string
+
+        print(version_string())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from quotestance.evaluation import evaluate as evaluation
+
     parser = argparse.ArgumentParser(
         prog="quotestance",
         description="Who said what, to whom, with what stance: quotations in German news.",
     )
-    parser.add_argument("--version", action="version", version=f"quotestance {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="print the version of the package and of each shipped model (sha256) and exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     ann = sub.add_parser("annotate", help="find quotes in text files")
@@ -138,8 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("source", metavar="OUTPUT.jsonl", help="written by annotate --format jsonl")
     net.add_argument("-o", "--output", metavar="PREFIX", help="default: beside the input")
 
-    ev = sub.add_parser("evaluate", help="score the pipeline on the annotated corpora")
-    ev.add_argument("args", nargs=argparse.REMAINDER, help="passed to the evaluation")
+    ev = sub.add_parser(
+        "evaluate",
+        help="score the pipeline on the annotated corpora",
+        description=evaluation.DESCRIPTION,
+    )
+    evaluation.add_arguments(ev)
     return parser
 
 
@@ -567,9 +592,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "network":
             return network(args)
         if args.command == "evaluate":
-            from quotestance.evaluation.evaluate import main as evaluate_main
+            from quotestance.evaluation.evaluate import run as evaluate
 
-            return evaluate_main(args.args)
+            return evaluate(args)
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130

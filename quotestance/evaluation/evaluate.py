@@ -179,12 +179,25 @@ def read_stance_gold(path: Path) -> dict[str, str]:
     return {row["id"]: row["stance"] for row in rows}
 
 
+DESCRIPTION = "Score quotestance on the gold corpora; writes evaluation.md and metrics.json."
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="quotestance evaluate",
-        description="Score quotestance on the gold corpora; writes evaluation.md and metrics.json.",
+    parser = argparse.ArgumentParser(prog="quotestance evaluate", description=DESCRIPTION)
+    add_arguments(parser)
+    return parser
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The evaluation's options, on its own parser or on ``quotestance evaluate``'s."""
+    parser.add_argument(
+        "--corpora",
+        nargs="+",
+        choices=list(EVAL_SETS),
+        default=DEFAULT_SETS,
+        metavar="SET",
+        help=f"evaluation sets, of: {', '.join(EVAL_SETS)} (default: {' '.join(DEFAULT_SETS)})",
     )
-    parser.add_argument("--corpora", nargs="+", choices=list(EVAL_SETS), default=DEFAULT_SETS)
     parser.add_argument("--limit", type=int, default=None, help="at most N documents per set")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder")
     parser.add_argument(
@@ -214,7 +227,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the regex baseline beside the system"
     )
-    return parser
 
 
 def default_stance_gold() -> dict[str, str] | None:
@@ -241,8 +253,12 @@ def write_all(results: dict[str, Any], out: Path, previous: Path | None) -> list
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m quotestance.evaluation.evaluate [options]``: parse, then :func:`run`."""
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     """Evaluate the chosen system (and the regex baseline), print a summary, write the report."""
-    args = build_parser().parse_args(argv)
     if args.render_only:
         source = args.out / "metrics.json"
         if not source.is_file():
