@@ -148,7 +148,7 @@ def decode(data: bytes, name: str) -> tuple[str, list[str]]:
                 raise InputError(f"{name}: binary file, not text")
             return text, []
     if b"\x00" in data:
-        raise InputError(f"{name}: binary file, not text (NUL bytes)")
+        raise InputError(f"{name}: binary file, not text")
     try:
         text, warnings = data.decode("utf-8"), []
     except UnicodeDecodeError as err:
