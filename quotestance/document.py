@@ -147,6 +147,9 @@ class Document:
     # per word: (start, end, probability that the word belongs to the role), where >= 0.02
     role_scores: dict[str, list[tuple[int, int, float]]] = field(default_factory=dict)
     actors: list[Actor] = field(default_factory=list)
+    # the weight files that annotated it (``Pipeline.model_version``; None: rules only). Not
+    # in ``to_dict`` (the JSON Lines record): a column of the CSV/Parquet rows
+    model_version: str | None = None
 
     @property
     def tokens(self) -> list[Token]:

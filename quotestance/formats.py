@@ -227,16 +227,32 @@ def error_record(name: str, message: str) -> dict:
     return {"file": name, "quotes": [], "error": message}
 
 
+ROLES = ("cue", "speaker", "addressee", "target")  # the spans a quote points to
+
 QUOTE_COLUMNS = [
-    "file", "id", "kind", "start", "end", "text", "cue", "speaker", "speaker_actor",
-    "speaker_affiliation", "addressee", "addressee_actor", "target", "target_actor", "stance",
-    "score_threat", "score_cooperation", "score_accusation", "score_none", "error",
+    "file", "id", "kind", "start", "end", "text",
+    "cue", "cue_start", "cue_end",
+    "speaker", "speaker_start", "speaker_end", "speaker_actor", "speaker_affiliation",
+    "addressee", "addressee_start", "addressee_end", "addressee_actor",
+    "target", "target_start", "target_end", "target_actor",
+    "stance", "score_threat", "score_cooperation", "score_accusation", "score_none",
+    "evidence", "model_version", "error",
 ]  # fmt: skip
+"""The columns of ``--format csv|parquet`` and of ``quotestance.to_dataframe``, in order.
+``ROLE_start``/``ROLE_end`` are the role span's offsets (like ``start``/``end``), ``evidence``
+a list of the rules and models that fired (joined by ``;`` in CSV), ``model_version`` the
+short hashes of the weight files that produced the row (empty when only rules ran)."""
+
+OFFSET_COLUMNS = ["start", "end"] + [f"{role}_{end}" for role in ROLES for end in ("start", "end")]
+SCORE_COLUMNS = [f"score_{label}" for label in ("threat", "cooperation", "accusation", "none")]
 
 
-def quote_rows(record: dict) -> Iterator[dict]:
-    """One flat row per quote of a document record (a failed document: one row with its
-    error), for spreadsheets and Parquet."""
+def quote_rows(record: dict, model_version: str | None = None) -> Iterator[dict]:
+    """One flat row per quote of a document record (``Document.to_dict()``, or an annotate
+    JSON Lines record; a failed document: one row with its error), for spreadsheets, Parquet
+    and pandas. ``model_version``: the pipeline's (``Document.model_version``), else the
+    record's ``model_version`` if it has one."""
+    model_version = model_version or record.get("model_version")
     if record.get("error"):
         yield {**dict.fromkeys(QUOTE_COLUMNS), "file": record["file"], "error": record["error"]}
         return
@@ -244,17 +260,19 @@ def quote_rows(record: dict) -> Iterator[dict]:
         scores = q.get("stance_scores") or {}
         row = {
             "file": record["file"], "id": q["id"], "kind": q["kind"], "start": q["start"],
-            "end": q["end"], "text": q["text"], "stance": q.get("stance"), "error": None,
+            "end": q["end"], "text": q["text"], "stance": q.get("stance"),
+            "evidence": list(q.get("evidence") or []), "model_version": model_version,
+            "error": None,
         }  # fmt: skip
-        for role, prefix in (("cue", "cue"), ("speaker", "speaker"), ("addressee", "addressee"),
-                             ("target", "target")):  # fmt: skip
+        for role in ROLES:
             span = q.get(role) or {}
-            row[prefix] = span.get("text")
+            row[role] = span.get("text")
+            row[f"{role}_start"], row[f"{role}_end"] = span.get("start"), span.get("end")
             if role != "cue":
-                row[f"{prefix}_actor"] = span.get("actor")
+                row[f"{role}_actor"] = span.get("actor")
         row["speaker_affiliation"] = (q.get("speaker") or {}).get("affiliation")
-        for label in ("threat", "cooperation", "accusation", "none"):
-            row[f"score_{label}"] = scores.get(label)
+        for column in SCORE_COLUMNS:
+            row[column] = scores.get(column.removeprefix("score_"))
         yield {column: row.get(column) for column in QUOTE_COLUMNS}
 
 
@@ -263,9 +281,11 @@ def quote_schema():
     even where a batch has no value in a column)."""
     import pyarrow as pa
 
-    types = {"start": pa.int64(), "end": pa.int64()} | {
-        f"score_{label}": pa.float64() for label in ("threat", "cooperation", "accusation", "none")
-    }
+    types = (
+        dict.fromkeys(OFFSET_COLUMNS, pa.int64())
+        | dict.fromkeys(SCORE_COLUMNS, pa.float64())
+        | {"evidence": pa.list_(pa.string())}
+    )
     return pa.schema([(c, types.get(c, pa.string())) for c in QUOTE_COLUMNS])
 
 
@@ -322,12 +342,15 @@ class Writer:
             return
         self.out.flush()
 
-    def _write_csv(self, record: dict, _doc: Document | None) -> None:
-        for row in quote_rows(record):  # no cell a spreadsheet would run as a formula
+    def _write_csv(self, record: dict, doc: Document | None) -> None:
+        for row in quote_rows(record, _model_version(doc)):
+            if row["evidence"] is not None:
+                row["evidence"] = ";".join(row["evidence"])
+            # no cell a spreadsheet would run as a formula
             self._csv.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
 
-    def _write_parquet(self, record: dict, _doc: Document | None) -> None:
-        self._rows.extend(quote_rows(record))
+    def _write_parquet(self, record: dict, doc: Document | None) -> None:
+        self._rows.extend(quote_rows(record, _model_version(doc)))
         if len(self._rows) >= 5000:
             self._flush_parquet()
 
@@ -385,6 +408,10 @@ class Writer:
         assert doc is not None
         self._written += 1  # the position makes ids unique: "a b.txt" and "a-b.txt" differ
         self.out.write(render_html_article(doc, anchor=f"d{self._written}"))
+
+
+def _model_version(doc: Document | None) -> str | None:
+    return doc.model_version if doc is not None else None
 
 
 def _tsv_cell(value: str) -> str:

@@ -7,6 +7,7 @@ every document.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +26,14 @@ class Pipeline:
 
     def __init__(self, stages: Sequence[Stage]) -> None:
         self.stages = list(stages)
+
+    @functools.cached_property
+    def model_version(self) -> str | None:
+        """Short hashes of the weight files the stages loaded (``tagger=…;linker=…;stance=…``),
+        None when only rules run; set on every document this pipeline annotates."""
+        from quotestance.model_version import pipeline_model_version
+
+        return pipeline_model_version(self.stages)
 
     @classmethod
     def default(
@@ -103,6 +112,7 @@ class Pipeline:
         for stage in self.stages:
             doc = stage(doc)
         doc.number_quotes()
+        doc.model_version = self.model_version
         return doc
 
     def annotate(self, text: str, name: str = "") -> Document:
@@ -126,6 +136,7 @@ class Pipeline:
             docs = batch(docs) if batch is not None else [stage(doc) for doc in docs]
         for doc in docs:
             doc.number_quotes()
+            doc.model_version = self.model_version
         return docs
 
 
