@@ -37,7 +37,7 @@ class QuoteStance:
 
     @property
     def model_version(self) -> str | None:
-        """Short hashes of the weight files in use (``tagger=…;linker=…;stance=…``); None
+        """Short hashes of the weight files in use (``tagger=…;speakers=…;stance=…``); None
         when only rules run. Every document gets it as ``doc.model_version``."""
         return self.pipeline.model_version
 

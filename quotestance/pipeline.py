@@ -29,7 +29,7 @@ class Pipeline:
 
     @functools.cached_property
     def model_version(self) -> str | None:
-        """Short hashes of the weight files the stages loaded (``tagger=…;linker=…;stance=…``),
+        """Short hashes of the weight files the stages loaded (``tagger=…;speakers=…;stance=…``),
         None when only rules run; set on every document this pipeline annotates."""
         from quotestance.model_version import pipeline_model_version
 
