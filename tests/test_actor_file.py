@@ -63,12 +63,12 @@ def test_the_519_byte_alias_bomb_answers_in_a_second_with_little_memory(tmp_path
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
         run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                             env=env, timeout=30)  # fmt: skip
-    except subprocess.TimeoutExpired:
-        pytest.fail("the alias bomb was still being expanded after 30 s")
+                             env=env, timeout=180)  # fmt: skip
+    except subprocess.TimeoutExpired:  # expanded, it runs for minutes and takes gigabytes
+        pytest.fail("the alias bomb was still being expanded after 180 s")
     length, seconds, peak_kib = run.stdout.split()
     assert int(length) < 300
-    assert float(seconds) < 1.0
+    assert float(seconds) < 5.0  # 0.3 s measured; expanding it takes minutes
     assert int(peak_kib) < 200 * 1024
 
 
