@@ -172,6 +172,25 @@ class Document:
                 return sent
         return None
 
+    def sentences_overlapping(self, start: int, end: int) -> range:
+        """Indices of the sentences that share a character with ``[start, end)`` (binary
+        search; sentences are sorted and do not overlap)."""
+        lo, hi = 0, len(self.sentences)
+        while lo < hi:  # the first sentence ending after start
+            mid = (lo + hi) // 2
+            if self.sentences[mid].end > start:
+                hi = mid
+            else:
+                lo = mid + 1
+        first, hi = lo, len(self.sentences)
+        while lo < hi:  # the first sentence starting at or after end
+            mid = (lo + hi) // 2
+            if self.sentences[mid].start < end:
+                lo = mid + 1
+            else:
+                hi = mid
+        return range(first, max(first, lo))
+
     def number_quotes(self) -> None:
         """Sort quotes by position and give them stable ids q1, q2, ..."""
         self.quotes.sort(key=lambda q: (q.start, q.end))

@@ -24,6 +24,7 @@ The policy was fixed from the rules' precision per evidence on SpkAtt-news *trai
 from __future__ import annotations
 
 from quotestance.document import Document, Quote
+from quotestance.intervals import IntervalIndex
 
 TRUSTED_RULE_EVIDENCE = {
     "cue_verb",
@@ -54,24 +55,53 @@ def _iou(a: Quote, b: Quote) -> float:
 
 def combine(rule_quotes: list[Quote], tagger_quotes: list[Quote]) -> list[Quote]:
     """One non-overlapping list of quotes from both detectors (see the module docstring)."""
-    result: list[Quote] = []
+    # ``result`` is a dict: id -> (position of entry, quote), so that membership, the members
+    # overlapping a quote (one index per detector) and removal need no scan of all of it
+    result: dict[int, tuple[int, Quote]] = {}
+    entries = 0
+
+    def add(quote: Quote) -> None:
+        nonlocal entries
+        if id(quote) not in result:  # a quote entered twice keeps its first place
+            result[id(quote)] = (entries, quote)
+        entries += 1
+
+    by_rules = IntervalIndex(rule_quotes)
+    by_tagger = IntervalIndex(tagger_quotes)
+
+    def overlapping(quote: Quote, index: IntervalIndex, quotes: list[Quote]) -> list[Quote]:
+        return [
+            quotes[k]
+            for k in index.candidates(quote.start, quote.end)
+            if _overlap(quotes[k], quote) > 0
+        ]
+
     for tq in tagger_quotes:
-        covered = [rq for rq in rule_quotes if _overlap(rq, tq) > 0]
+        covered = overlapping(tq, by_rules, rule_quotes)
         if len(covered) >= 2:
             # a run-on span over several quotes the rules separate: take the rules' cut
-            result.extend(covered)
+            for rq in covered:
+                add(rq)
             for rq in covered:
                 rq.evidence = [*rq.evidence, "splits_tagger_span"]
         else:
-            result.append(tq)
+            add(tq)
     for rq in rule_quotes:
-        if rq in result:
+        if id(rq) in result:
             continue
-        partners = [tq for tq in result if _overlap(rq, tq) > 0]
+        partners = [
+            q
+            for q in [
+                *overlapping(rq, by_tagger, tagger_quotes),
+                *overlapping(rq, by_rules, rule_quotes),
+            ]
+            if id(q) in result
+        ]
+        partners.sort(key=lambda q: result[id(q)][0])
         if not partners:
             if _trusted(rq):
                 rq.evidence = [*rq.evidence, "rules_only"]
-                result.append(rq)
+                add(rq)
             continue
         inside = [tq for tq in partners if _overlap(rq, tq) * 2 >= tq.end - tq.start]
         marked = rq.kind in ("direct", "mixed") and len(inside) == len(partners)
@@ -89,14 +119,17 @@ def combine(rule_quotes: list[Quote], tagger_quotes: list[Quote]) -> list[Quote]
             rq.speaker = rq.speaker or first.speaker
             rq.addressee = rq.addressee or first.addressee
             rq.evidence = [*rq.evidence, "tagger_agrees"]
-            result = [tq for tq in result if tq not in partners] + [rq]
+            for tq in partners:
+                del result[id(tq)]
+            add(rq)
             continue
         for tq in partners:
             tq.cue = tq.cue or rq.cue
             tq.speaker = tq.speaker or rq.speaker
-    result.sort(key=lambda q: (q.start, q.end))
+    ordered = [quote for _, quote in sorted(result.values(), key=lambda entry: entry[0])]
+    ordered.sort(key=lambda q: (q.start, q.end))
     kept: list[Quote] = []
-    for quote in result:
+    for quote in ordered:
         if kept and quote.start < kept[-1].end:
             continue
         kept.append(quote)

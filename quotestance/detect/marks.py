@@ -23,6 +23,10 @@ _PAIRS: dict[str, tuple[str, ...]] = {
     "'": ("'",),
 }
 _ALL_MARKS = set("„“”‚‘’»«\"'")
+# closing mark -> the opening marks it may close
+_CLOSES: dict[str, tuple[str, ...]] = {
+    ch: tuple(m for m, closers in _PAIRS.items() if ch in closers) for ch in _ALL_MARKS
+}
 _PARAGRAPH = "\n\n"
 
 
@@ -89,9 +93,23 @@ def pair_marks(text: str) -> tuple[list[QuotedSpan], list[int]]:
     unpaired (stray or unbalanced), which callers may report.
     """
     guillemet_open = _guillemet_style(text)
-    stack: list[tuple[str, int, int]] = []  # (open mark, offset, paragraphs crossed)
+    # (open mark, offset, reopened paragraphs before it was opened): a quote has crossed
+    # 1 + reopens - that many paragraphs, so a reopening does not touch every open quote
+    stack: list[tuple[str, int, int]] = []
+    on_stack: dict[str, int] = dict.fromkeys(_PAIRS, 0)  # open marks on the stack, by mark
+    reopens = 0
     spans: list[QuotedSpan] = []
     stray: list[int] = []
+
+    def push(mark: str, offset: int) -> None:
+        stack.append((mark, offset, reopens))
+        on_stack[mark] += 1
+
+    def pop() -> tuple[str, int, int]:
+        mark, offset, before = stack.pop()
+        on_stack[mark] -= 1
+        return mark, offset, 1 + reopens - before
+
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
@@ -102,11 +120,12 @@ def pair_marks(text: str) -> tuple[list[QuotedSpan], list[int]]:
                 j += 1
             if stack:
                 if j < n and text[j] in '„»«‚"“' and text[j] != _closing_guard(stack):
-                    stack = [(m, o, p + 1) for m, o, p in stack]
+                    reopens += 1
                     i = j + 1  # the reopening mark is consumed
                     continue
                 stray.extend(o for _, o, _ in stack)
-                stack = []
+                stack.clear()
+                on_stack.update(dict.fromkeys(_PAIRS, 0))
             i = j
             continue
         if ch not in _ALL_MARKS or (ch in "’'" and _is_apostrophe(text, i)):
@@ -115,22 +134,22 @@ def pair_marks(text: str) -> tuple[list[QuotedSpan], list[int]]:
         if ch == '"' and _spaced(text, i):
             # ' " ' with spaces on both sides (tokenised text): alternate open and close
             if (stack and stack[-1][0] == '"') or (stack and stack[-1][0] == "„"):
-                mark, offset, paras = stack.pop()
+                mark, offset, paras = pop()
                 spans.append(QuotedSpan(offset, i + 1, mark, len(stack), paras))
             else:
-                stack.append((ch, i, 1))
+                push(ch, i)
             i += 1
             continue
         if stack and ch in _PAIRS[stack[-1][0]] and _closes(text, i, stack[-1][0]):
-            mark, offset, paras = stack.pop()
+            mark, offset, paras = pop()
             spans.append(QuotedSpan(offset, i + 1, mark, len(stack), paras))
         elif _opens(text, i, guillemet_open):
-            stack.append((ch, i, 1))
-        elif stack and any(ch in _PAIRS[m] for m, _, _ in stack):
+            push(ch, i)
+        elif stack and any(on_stack[m] for m in _CLOSES[ch]):
             # closes an outer quote: inner ones were never closed and are stray
             while stack and ch not in _PAIRS[stack[-1][0]]:
-                stray.append(stack.pop()[1])
-            mark, offset, paras = stack.pop()
+                stray.append(pop()[1])
+            mark, offset, paras = pop()
             spans.append(QuotedSpan(offset, i + 1, mark, len(stack), paras))
         elif ch not in "’'":
             stray.append(i)

@@ -37,6 +37,7 @@ from quotestance.detect.clauses import (
 from quotestance.detect.lexicon import CueEntry, CueLexicon
 from quotestance.detect.marks import QuotedSpan, pair_marks
 from quotestance.document import Document, Mention, Quote, Sentence, Span, Token
+from quotestance.intervals import IntervalIndex
 
 # a direct quote of at most this many words needs a cue in its sentence to count as a quote
 SHORT_QUOTE_WORDS = 3
@@ -179,6 +180,8 @@ class QuoteDetector:
 
     def __init__(self, lexicon: CueLexicon | None = None) -> None:
         self.lexicon = lexicon or CueLexicon.load()
+        # id(sentence) -> (sentence, its cue words ignoring quotation marks), for one document
+        self._cue_cache: dict[int, tuple[Sentence, list[tuple[int, str, str, int]]]] = {}
 
     def __call__(self, doc: Document) -> Document:
         doc.quotes.extend(self.detect(doc))
@@ -190,8 +193,11 @@ class QuoteDetector:
         if stray:
             doc.warnings.append(f"{len(stray)} unpaired quotation mark(s) ignored")
         outer = [s for s in spans if s.depth == 0]
-        direct = [c for c in (self._direct(doc, s) for s in outer) if c is not None]
-        reported = self._reported(doc, outer)
+        try:
+            direct = [c for c in (self._direct(doc, s) for s in outer) if c is not None]
+            reported = self._reported(doc, outer)
+        finally:
+            self._cue_cache.clear()
         return merge(doc, direct, reported)
 
     # ------------------------------------------------------------ direct speech
@@ -269,28 +275,38 @@ class QuoteDetector:
 
     def _cues(self, sent: Sentence, inside: list[bool]) -> list[Cue]:
         """Cue words of a sentence outside quotation marks, in order."""
+        cached = self._cue_cache.get(id(sent))
+        if cached is None or cached[0] is not sent:
+            # a sentence is read once for all the quotes in it (each with its own marks)
+            cached = self._cue_cache[id(sent)] = (sent, self._sentence_cues(sent))
+        return [
+            Cue(sent, i, lemma, kind, news_count=count)
+            for i, lemma, kind, count in cached[1]
+            if not inside[i]
+        ]
+
+    def _sentence_cues(self, sent: Sentence) -> list[tuple[int, str, str, int]]:
+        """(token index, lemma, kind, news count) of every cue word of a sentence."""
         toks = sent.tokens
         particles = {i: tok.text.lower() for i, tok in enumerate(toks) if tag(tok) == "PTKVZ"}
         words = [tok.text.lower() for tok in toks]
-        found: list[Cue] = []
+        found: list[tuple[int, str, str, int]] = []
         for i, tok in enumerate(toks):
-            if inside[i]:
-                continue
             t = tag(tok)
             lemma = tok.lemma or tok.text
             if t.startswith("VV") or (t.startswith("V") and lemma in ("heißen",)):
                 entry = self._verb_entry(lemma, [p for j, p in particles.items() if j > i])
                 if entry is not None and entry.trusted_for_news:
-                    found.append(Cue(sent, i, entry.lemma, "verb", news_count=entry.counts[0]))
+                    found.append((i, entry.lemma, "verb", entry.counts[0]))
                 elif self.lexicon.speech_act_of(lemma, words) is not None:
                     # a verb that names an act only with its noun: "eine Mitschuld geben"
-                    found.append(Cue(sent, i, lemma, "verb"))
+                    found.append((i, lemma, "verb", 0))
             elif t == "NN" and (noun := self.lexicon.noun(lemma)) and noun.trusted_for_news:
-                found.append(Cue(sent, i, lemma, "noun"))
+                found.append((i, lemma, "noun", 0))
             elif not t.startswith("V") and self.lexicon.preposition(tok.text.lower()):
-                found.append(Cue(sent, i, tok.text.lower(), "preposition"))
+                found.append((i, tok.text.lower(), "preposition", 0))
             elif tok.text.lower() in SO_CUE and i > 0 and toks[i - 1].text == ",":
-                found.append(Cue(sent, i, "so", "so"))
+                found.append((i, "so", "so", 0))
         return found
 
     def _verb_entry(self, lemma: str, particles: list[str]) -> CueEntry | None:
@@ -350,8 +366,10 @@ class QuoteDetector:
     def _reported(self, doc: Document, outer: list[QuotedSpan]) -> list[Candidate]:
         found: list[Candidate] = []
         previous_had_quote = False
+        index = IntervalIndex(outer)
         for sent in doc.sentences:
-            inside = _inside_any(sent, outer)
+            near = [outer[k] for k in index.candidates(sent.start, sent.end)]
+            inside = _inside_any(sent, near)
             parts = clauses(sent, inside)
             cues = [c for c in self._cues(sent, inside) if c.kind != "so"]
             cands = self._from_cues(sent, parts, inside, cues)
@@ -368,7 +386,7 @@ class QuoteDetector:
                         continue
                     cands = [cand]
             found.extend(cands)
-            quoted_here = any(q.start < sent.end and q.end > sent.start for q in outer)
+            quoted_here = any(q.start < sent.end and q.end > sent.start for q in near)
             previous_had_quote = bool(cands) or quoted_here
         return found
 
@@ -636,14 +654,9 @@ def _inside_marks(sent: Sentence, span: QuotedSpan) -> list[bool]:
 
 
 def _inside_any(sent: Sentence, spans: list[QuotedSpan]) -> list[bool]:
-    flags = [False] * len(sent.tokens)
-    for span in spans:
-        if span.end <= sent.start or span.start >= sent.end:
-            continue
-        for i, tok in enumerate(sent.tokens):
-            if span.start <= tok.start < span.end:
-                flags[i] = True
-    return flags
+    """Per token of ``sent``: whether it starts inside one of ``spans``."""
+    index = IntervalIndex(spans)
+    return [index.covers(tok.start) for tok in sent.tokens]
 
 
 def _title_before(before: str) -> bool:
@@ -798,18 +811,20 @@ def merge(doc: Document, direct: list[Candidate], reported: list[Candidate]) -> 
     A direct quote inside a longer reported span makes that span ``mixed``; a reported span
     that is (nearly) just a direct quote gives way to it, passing on its cue and speaker.
     """
-    kept_direct: list[Candidate] = list(direct)
+    index = IntervalIndex(direct)  # the direct quotes near a span, in their order
+    removed: set[int] = set()  # positions in ``direct`` of the quotes a mixed span took in
     result: list[Candidate] = []
     for cand in sorted(reported, key=lambda c: c.start):
-        inner = [d for d in kept_direct if d.start >= cand.start and d.end <= cand.end]
-        overlapping = [d for d in kept_direct if d.start < cand.end and d.end > cand.start]
+        near = [(k, direct[k]) for k in index.candidates(cand.start - 1, cand.end + 1)]
+        near = [(k, d) for k, d in near if k not in removed]
+        inner = [d for _, d in near if d.start >= cand.start and d.end <= cand.end]
+        overlapping = [d for _, d in near if d.start < cand.end and d.end > cand.start]
         if inner and len(inner) == len(overlapping):
             extra = doc.text[cand.start : cand.end]
             for d in inner:
                 extra = extra.replace(doc.text[d.start : d.end], "")
             if len([w for w in extra.split() if any(ch.isalnum() for ch in w)]) >= 3:
-                for d in inner:
-                    kept_direct.remove(d)
+                removed.update(k for k, d in near if d.start >= cand.start and d.end <= cand.end)
                 cand.kind = "mixed"
                 cand.evidence.append("contains_direct_quote")
                 result.append(cand)
@@ -822,7 +837,7 @@ def merge(doc: Document, direct: list[Candidate], reported: list[Candidate]) -> 
             # partial overlap: keep the direct quote, trim nothing, drop the weaker span
             continue
         result.append(cand)
-    result.extend(kept_direct)
+    result.extend(d for k, d in enumerate(direct) if k not in removed)
     result.sort(key=lambda c: c.start)
     quotes: list[Quote] = []
     last_end = -1

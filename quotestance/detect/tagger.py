@@ -14,6 +14,8 @@ with cues and speakers linked to the nearest message by sentence distance.
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from quotestance.adapters import JSONConfig, add_lora, load_adapted, load_heads,
 from quotestance.detect.labels import IGNORE, KIND_OF_FORM, ROLES, TAGS, tags_to_spans
 from quotestance.detect.tagger_files import CONFIG_FILE, DEFAULT_TAGGER_DIR, WEIGHTS_FILE
 from quotestance.document import Document, Mention, Quote, Span
+from quotestance.intervals import IntervalIndex
 from quotestance.padding import fixed_width_batches
 
 ROLE_WEIGHTS = {"message": 1.0, "cue": 1.0, "source": 1.0, "addressee": 0.5}
@@ -124,7 +127,7 @@ def load_tagger(
 
 
 def _sentence_index(starts: list[int], offset: int) -> int:
-    return int(np.searchsorted(starts, offset, side="right")) - 1
+    return bisect.bisect_right(starts, offset) - 1  # np.searchsorted would copy the list
 
 
 MIN_MESSAGE_WORDS = 2
@@ -207,10 +210,15 @@ def spans_to_quotes(
     def sentence_range(start: int, end: int) -> tuple[int, int]:
         return _sentence_index(starts, start), _sentence_index(starts, max(start, end - 1))
 
-    def nearest(spans: list[tuple[int, int, str]], start: int, end: int) -> Span | None:
+    def nearest(role: str, start: int, end: int) -> Span | None:
+        spans, index = role_spans[role], indexes[role]
         first, last = sentence_range(start, end)
         best, best_gap = None, None
-        for s, e, _ in spans:
+        # only spans from sentence first - 1 to last + 1 can count (tested again below)
+        low = starts[first - 1] if first >= 1 else -math.inf
+        high = starts[last + 2] if 0 <= last + 2 < len(starts) else math.inf
+        for k in index.candidates(low - 1, high):
+            s, e, _ = spans[k]
             if s < end and e > start:
                 continue  # inside the message: a nested quote's role, not this one's
             sf, sl = sentence_range(s, e)
@@ -228,6 +236,11 @@ def spans_to_quotes(
         "source": join_adjacent(doc.text, role_spans.get("source", [])),
         "addressee": join_adjacent(doc.text, role_spans.get("addressee", [])),
     }
+    role_spans.setdefault("cue", [])
+    indexes = {
+        role: IntervalIndex(role_spans[role], key=lambda span: (span[0], span[1]))
+        for role in ("cue", "source", "addressee")
+    }
     quotes: list[Quote] = []
     previous_speaker: Mention | None = None
     previous_paragraph = -1
@@ -236,9 +249,9 @@ def spans_to_quotes(
         if here != previous_paragraph:
             previous_speaker = None  # a speaker is continued within its paragraph only
         previous_paragraph = here
-        cue = nearest(role_spans.get("cue", []), start, end)
-        source = nearest(role_spans.get("source", []), start, end)
-        addressee = nearest(role_spans.get("addressee", []), start, end)
+        cue = nearest("cue", start, end)
+        source = nearest("source", start, end)
+        addressee = nearest("addressee", start, end)
         evidence = ["tagger"]
         speaker = Mention(source.start, source.end, source.text) if source else None
         if speaker is None and cue is None and previous_speaker is not None:

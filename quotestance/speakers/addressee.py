@@ -38,11 +38,19 @@ def _lemma(doc: Document, quote: Quote) -> tuple[Sentence | None, int | None, st
     return sent, k, (sent.tokens[k].lemma or sent.tokens[k].text).lower()
 
 
-def find_addressee(doc: Document, quote: Quote, candidates: list[Candidate]) -> Candidate | None:
-    """The addressee mention of one quote, or None."""
+def find_addressee(
+    doc: Document,
+    quote: Quote,
+    candidates: list[Candidate],
+    by_sentence: dict[int, list[Candidate]] | None = None,
+) -> Candidate | None:
+    """The addressee mention of one quote, or None. ``by_sentence``: the candidates grouped by
+    sentence index (``candidates_by_sentence``), so only the cue's sentence is looked at."""
     sent, cue_index, lemma = _lemma(doc, quote)
     if sent is None or cue_index is None:
         return None
+    if by_sentence is not None:
+        candidates = by_sentence.get(sent.index, [])
     speaker = quote.speaker
     own = [
         c
@@ -84,6 +92,14 @@ def find_addressee(doc: Document, quote: Quote, candidates: list[Candidate]) -> 
     return None
 
 
+def candidates_by_sentence(candidates: list[Candidate]) -> dict[int, list[Candidate]]:
+    """The candidates of each sentence, in their order."""
+    out: dict[int, list[Candidate]] = {}
+    for cand in candidates:
+        out.setdefault(cand.sentence, []).append(cand)
+    return out
+
+
 class AddresseeFinder:
     """Pipeline stage: sets ``quote.addressee`` where the cue's clause names one."""
 
@@ -91,10 +107,11 @@ class AddresseeFinder:
 
     def __call__(self, doc: Document) -> Document:
         candidates = find_candidates(doc)
+        by_sentence = candidates_by_sentence(candidates)
         for quote in doc.quotes:
             if quote.addressee is not None:
                 continue
-            cand = find_addressee(doc, quote, candidates)
+            cand = find_addressee(doc, quote, candidates, by_sentence)
             if cand is not None:
                 quote.addressee = Mention(cand.start, cand.end, cand.text)
         return doc

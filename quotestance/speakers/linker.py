@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from quotestance.detect.clauses import embedded_report, tag
 from quotestance.document import Document, Mention, Quote
+from quotestance.intervals import IntervalIndex
 from quotestance.resources import resource_path
 from quotestance.speakers.mentions import FIRST_PERSON, Candidate, find_candidates
 
@@ -53,7 +55,10 @@ def sentence_index(doc: Document, offset: int) -> int:
     return lo
 
 
-def quote_context(doc: Document, quote: Quote) -> QuoteContext:
+def quote_context(doc: Document, quote: Quote, quotes: IntervalIndex | None = None) -> QuoteContext:
+    """What the features need to know of a quote. ``quotes``: an index of ``doc.quotes``; with
+    it, ``other_quotes`` holds only the quotes that reach into the candidate window
+    (``candidates_for``), which is all the features look at, instead of every quote."""
     first = sentence_index(doc, quote.start)
     last = sentence_index(doc, max(quote.start, quote.end - 1))
     cue_sentence = cue_token = None
@@ -63,7 +68,16 @@ def quote_context(doc: Document, quote: Quote) -> QuoteContext:
         cue_token = next(
             (k for k, t in enumerate(tokens) if t.end > quote.cue.start), len(tokens) - 1
         )
-    others = [(q.start, q.end) for q in doc.quotes if q is not quote]
+    if quotes is None:
+        others = [(q.start, q.end) for q in doc.quotes if q is not quote]
+    else:
+        low = doc.sentences[max(0, first - WINDOW_BEFORE)].start
+        high = doc.sentences[min(len(doc.sentences) - 1, last + WINDOW_AFTER)].end
+        others = [
+            (q.start, q.end)
+            for q in (doc.quotes[k] for k in quotes.candidates(low, high))
+            if q is not quote
+        ]
     return QuoteContext(
         quote, first, last, doc.sentences[first].paragraph, cue_sentence, cue_token, None, others
     )
@@ -225,13 +239,20 @@ class SpeakerLinker:
     def link(self, doc: Document) -> list[tuple[Quote, Candidate | None, float]]:
         """Each quote's best candidate (or None) and its score, in text order."""
         candidates = find_candidates(doc)
+        by_sentence = [c.sentence for c in candidates]  # sorted: candidates are in text order
+        quotes = IntervalIndex(doc.quotes)
         results = []
         previous: tuple[int, int] | None = None
         floor_kept = False
         for quote in sorted(doc.quotes, key=lambda q: (q.start, q.end)):
-            ctx = quote_context(doc, quote)
+            ctx = quote_context(doc, quote, quotes)
             ctx.previous_speaker = previous
-            eligible = candidates_for(doc, ctx, candidates)
+            window = candidates[
+                bisect_left(by_sentence, ctx.first - WINDOW_BEFORE) : bisect_right(
+                    by_sentence, ctx.last + WINDOW_AFTER
+                )
+            ]
+            eligible = candidates_for(doc, ctx, window)
             if is_headline(doc, ctx.first):
                 # a title names its own actors; it continues nobody's speech
                 eligible = [

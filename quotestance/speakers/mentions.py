@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from quotestance.detect.clauses import tag
 from quotestance.document import Document, Sentence
+from quotestance.intervals import IntervalIndex
 
 # determiners, adjectives, nouns and names; pronouns are mentions of their own
 CHUNK_TAGS = {"ART", "ADJA", "NN", "NE", "CARD", "PPOSAT", "PIAT", "PDAT", "TRUNC", "FM"}
@@ -103,6 +104,7 @@ def _token_range(sent: Sentence, start: int, end: int) -> tuple[int, int] | None
 def find_candidates(doc: Document) -> list[Candidate]:
     """Every candidate mention of the document, in text order, without duplicates."""
     tagged = doc.tagged_roles.get("source", [])
+    tagged_index = IntervalIndex(tagged)
     seen: set[tuple[int, int]] = set()
     out: list[Candidate] = []
 
@@ -111,7 +113,10 @@ def find_candidates(doc: Document) -> list[Candidate]:
         if (start, end) in seen:
             return
         seen.add((start, end))
-        hit = is_tagged or any(t.start < end and t.end > start for t in tagged)
+        hit = is_tagged or any(
+            tagged[k].start < end and tagged[k].end > start
+            for k in tagged_index.candidates(start, end)
+        )
         out.append(
             Candidate(
                 start, end, doc.text[start:end], s_index, first, last,
@@ -126,7 +131,7 @@ def find_candidates(doc: Document) -> list[Candidate]:
         sent = doc.sentence_at(span.start)
         if sent is None:
             continue
-        s_index = doc.sentences.index(sent)
+        s_index = sent.index
         token_range = _token_range(sent, span.start, span.end)
         if token_range:
             add(s_index, sent, token_range[0], token_range[1], True)

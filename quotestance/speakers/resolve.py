@@ -15,11 +15,13 @@ else from the latest country named outside quotes earlier in the paragraph.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from quotestance.detect.clauses import tag
 from quotestance.document import Actor, Document, Mention, Span
+from quotestance.intervals import IntervalIndex
 from quotestance.speakers.actors import ARTICLES, ActorEntry, ActorRegistry
 
 ORG_HEADS = re.compile(
@@ -77,22 +79,67 @@ def noun_gender(noun: str) -> str | None:
     return "male"
 
 
-def paragraph_country(doc: Document, offset: int, registry: ActorRegistry) -> str | None:
-    """The latest country named before ``offset`` in its paragraph, outside quotes."""
-    sent = doc.sentence_at(offset)
-    if sent is None:
-        return None
-    quoted = [(q.start, q.end) for q in doc.quotes]
-    for candidate in reversed(doc.sentences[: sent.index + 1]):
-        if candidate.paragraph != sent.paragraph:
-            break
-        for tok in reversed(candidate.tokens):
-            if tok.start >= offset or any(s <= tok.start < e for s, e in quoted):
-                continue
-            entry = registry.country_of_word(tok.text)
-            if entry is not None and entry.type == "country":
-                return entry.name
-    return None
+def paragraph_country(
+    doc: Document,
+    offset: int,
+    registry: ActorRegistry,
+    index: ParagraphCountries | None = None,
+) -> str | None:
+    """The latest country named before ``offset`` in its paragraph, outside quotes.
+
+    A stage that asks for many offsets of one document passes the document's
+    ``ParagraphCountries`` (built once), so each question is a binary search."""
+    return (index or ParagraphCountries(doc, registry)).before(offset)
+
+
+class ParagraphCountries:
+    """The country words of a document's paragraphs outside quotes, found once per paragraph
+    (on its first question) and searched by offset. ``doc.quotes`` must not change while it
+    is used; ``memo`` (word -> country or None) may be shared by the documents of a stage."""
+
+    def __init__(
+        self, doc: Document, registry: ActorRegistry, memo: dict[str, str | None] | None = None
+    ) -> None:
+        self.doc, self.registry = doc, registry
+        self.memo = memo if memo is not None else {}
+        self.quoted = IntervalIndex(doc.quotes)
+        self.blocks: dict[int, tuple[list[int], list[str]]] = {}
+        self.first_of: list[int] = []  # per sentence: the first sentence of its paragraph run
+        for k, sent in enumerate(doc.sentences):
+            same = k > 0 and doc.sentences[k - 1].paragraph == sent.paragraph
+            self.first_of.append(self.first_of[-1] if same else k)
+
+    def _country(self, word: str) -> str | None:
+        if word not in self.memo:
+            if len(self.memo) >= 200_000:
+                self.memo.clear()
+            entry = self.registry.country_of_word(word)
+            self.memo[word] = entry.name if entry is not None and entry.type == "country" else None
+        return self.memo[word]
+
+    def _block(self, first: int) -> tuple[list[int], list[str]]:
+        if first not in self.blocks:
+            starts: list[int] = []
+            names: list[str] = []
+            sentences = self.doc.sentences
+            k = first
+            while k < len(sentences) and sentences[k].paragraph == sentences[first].paragraph:
+                for tok in sentences[k].tokens:
+                    name = self._country(tok.text)
+                    if name is not None and not self.quoted.covers(tok.start):
+                        starts.append(tok.start)
+                        names.append(name)
+                k += 1
+            self.blocks[first] = (starts, names)
+        return self.blocks[first]
+
+    def before(self, offset: int) -> str | None:
+        sent = self.doc.sentence_at(offset)
+        if sent is None:
+            return None
+        starts, names = self._block(self.first_of[sent.index])
+        k = bisect_left(starts, offset)  # later sentences of the paragraph start after offset
+        return names[k - 1] if k else None
 
 
 @dataclass
@@ -106,6 +153,74 @@ class Entity:
     titles: list[str] = field(default_factory=list)
     mentions: list[Span] = field(default_factory=list)
     last_seen: int = 0
+    spans: set[tuple[int, int]] = field(default_factory=set)  # (start, end) of the mentions
+
+
+class Entities(list):
+    """The entities of one document in creation order, with the indexes the resolver asks
+    instead of scanning them all for every mention: by name, the first person of a surname,
+    the latest entity of each kind a pronoun may stand for, and the latest person bearing a
+    title that ends in a word. Entities join with ``append`` and are renamed with ``rename``;
+    ``touch`` marks one as the latest seen (after its titles and gender are set)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seq: dict[int, int] = {}  # id(entity) -> creation position
+        self.by_name: dict[str, list[Entity]] = {}
+        self.by_surname: dict[str, Entity] = {}
+        self.recent: dict[str, dict[int, Entity]] = {}  # pronoun class -> entities by recency
+        self.kind_of: dict[int, str | None] = {}
+        self.titled: dict[str, Entity] = {}  # title suffix (lower case) -> latest person
+
+    def append(self, entity: Entity) -> None:
+        self.seq[id(entity)] = len(self)
+        super().append(entity)
+        self.by_name.setdefault(entity.name, []).append(entity)
+        if entity.type == "person" and entity.name.split():
+            self.by_surname.setdefault(entity.name.split()[-1], entity)
+
+    def named(self, name: str) -> Entity | None:
+        found = self.by_name.get(name)
+        return found[0] if found else None
+
+    def rename(self, entity: Entity, name: str) -> None:
+        group = self.by_name[entity.name]
+        del group[next(k for k, e in enumerate(group) if e is entity)]
+        entity.name = name
+        group = self.by_name.setdefault(name, [])
+        group.insert(bisect_left([self.seq[id(e)] for e in group], self.seq[id(entity)]), entity)
+
+    def person_with_surname(self, surname: str) -> Entity | None:
+        return self.by_surname.get(surname)
+
+    @staticmethod
+    def _pronoun_class(entity: Entity) -> str | None:
+        if entity.type == "person":
+            return {"male": "male", None: "male", "female": "female"}.get(entity.gender)
+        return "plural" if entity.type in PLURAL_TYPES else None
+
+    def touch(self, entity: Entity, order: int) -> None:
+        entity.last_seen = order
+        key = id(entity)
+        old = self.kind_of.get(key)
+        if old is not None:
+            del self.recent[old][key]
+        new = self.kind_of[key] = self._pronoun_class(entity)
+        if new is not None:
+            self.recent.setdefault(new, {})[key] = entity
+        if entity.type == "person":
+            for title in entity.titles:
+                lower = title.lower()
+                for k in range(len(lower) - 3):
+                    self.titled[lower[k:]] = entity
+
+    def latest(self, *classes: str) -> Entity | None:
+        found = [next(reversed(self.recent[c].values())) for c in classes if self.recent.get(c)]
+        return max(found, key=lambda e: e.last_seen, default=None)
+
+    def latest_titled(self, head: str) -> Entity | None:
+        """The latest person with a title ending in ``head`` (longer than three letters)."""
+        return self.titled.get(head.lower()) if len(head) > 3 else None
 
 
 class ActorResolver:
@@ -124,6 +239,7 @@ class ActorResolver:
         self.registry = registry or ActorRegistry.default()
         self.remember_names = remember_names
         self.known_people: dict[str, tuple[str, str | None]] = {}
+        self._country_memo: dict[str, str | None] = {}  # word -> country, for every document
 
     # -- mention analysis -------------------------------------------------------------
     def _tokens(self, doc: Document, span: Span):
@@ -159,7 +275,7 @@ class ActorResolver:
         return paragraph_country(doc, offset, self.registry)
 
     # -- resolution ---------------------------------------------------------------------
-    def _resolve(self, doc: Document, span: Span, entities: list[Entity], order: int) -> Entity:
+    def _resolve(self, doc: Document, span: Span, entities: Entities, order: int) -> Entity:
         tokens = self._tokens(doc, span)
         text = span.text.strip()
         lower = text.lower()
@@ -183,11 +299,9 @@ class ActorResolver:
                 return self._entity(entities, entry.name, entry.type, affiliation)
             return self._person(doc, span, entities, title, name)
         head = tokens[-1].text if tokens else text
-        for entity in sorted(entities, key=lambda e: -e.last_seen):
-            if entity.type == "person" and any(
-                t.lower().endswith(head.lower()) and len(head) > 3 for t in entity.titles
-            ):
-                return entity
+        titled = entities.latest_titled(head)
+        if titled is not None:
+            return titled
         words = [t.text for t in tokens]
         while words and words[0].lower() in ARTICLES:
             words = words[1:]
@@ -200,23 +314,19 @@ class ActorResolver:
             return self._entity(entities, country.name, country.type, country.name)
         return self._entity(entities, label, kind, affiliation)
 
-    def _entity(
-        self, entities: list[Entity], name: str, kind: str, affiliation: str | None
-    ) -> Entity:
-        for entity in entities:
-            if entity.name == name:
-                return entity
+    def _entity(self, entities: Entities, name: str, kind: str, affiliation: str | None) -> Entity:
+        entity = entities.named(name)
+        if entity is not None:
+            return entity
         entity = Entity(name, kind, affiliation)
         entities.append(entity)
         return entity
 
     def _person(
-        self, doc, span: Span, entities: list[Entity], title: list[str], name: list[str]
+        self, doc, span: Span, entities: Entities, title: list[str], name: list[str]
     ) -> Entity:
         surname = name[-1]
-        match = next(
-            (e for e in entities if e.type == "person" and e.name.split()[-1] == surname), None
-        )
+        match = entities.person_with_surname(surname)
         written, written_titles = self._full_names.get(surname, ("", []))
         if match is None:
             full = " ".join(name)
@@ -225,7 +335,7 @@ class ActorResolver:
             match = Entity(full, "person")
             entities.append(match)
         elif len(name) > len(match.name.split()):
-            match.name = " ".join(name)
+            entities.rename(match, " ".join(name))
         title = [*title, *written_titles]
         match.titles.extend(t for t in title if t not in match.titles)
         name = match.name.split()
@@ -239,17 +349,12 @@ class ActorResolver:
         return match
 
     @staticmethod
-    def _antecedent(entities: list[Entity], wanted: str) -> Entity | None:
-        for entity in sorted(entities, key=lambda e: -e.last_seen):
-            if entity.type == "person":
-                gender = entity.gender
-                if wanted == "male" and gender in ("male", None):
-                    return entity
-                if wanted in ("female", "female/plural") and gender == "female":
-                    return entity
-            elif wanted == "female/plural" and entity.type in PLURAL_TYPES:
-                return entity
-        return None
+    def _antecedent(entities: Entities, wanted: str) -> Entity | None:
+        """The latest person or group whose gender agrees: a male (or unknown) person for
+        "er", a female person for "ihr", a female person or a group for "sie"."""
+        if wanted == "male":
+            return entities.latest("male")
+        return entities.latest("female", *(("plural",) if wanted == "female/plural" else ()))
 
     @staticmethod
     def full_names(doc: Document) -> dict[str, tuple[str, list[str]]]:
@@ -286,7 +391,8 @@ class ActorResolver:
         return names
 
     def __call__(self, doc: Document) -> Document:
-        entities: list[Entity] = []
+        entities = Entities()
+        countries = ParagraphCountries(doc, self.registry, self._country_memo)
         self._full_names = self.full_names(doc)
         order = 0
         for quote in sorted(doc.quotes, key=lambda q: (q.start, q.end)):
@@ -296,17 +402,16 @@ class ActorResolver:
                     continue
                 order += 1
                 entity = self._resolve(doc, mention, entities, order)
-                entity.last_seen = order
-                if not any(
-                    m.start == mention.start and m.end == mention.end for m in entity.mentions
-                ):
+                entities.touch(entity, order)
+                if (mention.start, mention.end) not in entity.spans:
+                    entity.spans.add((mention.start, mention.end))
                     entity.mentions.append(Span(mention.start, mention.end, mention.text))
                 if entity.affiliation is None and entity.type in (
                     "person",
                     "other",
                     "organisation",
                 ):
-                    entity.affiliation = self._context_country(doc, mention.start)
+                    entity.affiliation = countries.before(mention.start)
                 mention.actor = entity.name
         by_name = {e.name: e for e in entities}
         for quote in doc.quotes:

@@ -30,9 +30,7 @@ def stance_text(quote: str, context: str = "", cue: str = "", speaker: str = "")
 
 def document_context(doc: Document, quote: Quote) -> str:
     """The sentences the quote touches and the sentence before (as the annotators saw it)."""
-    touched = [
-        i for i, s in enumerate(doc.sentences) if s.start < quote.end and s.end > quote.start
-    ]
+    touched = doc.sentences_overlapping(quote.start, quote.end)  # a binary search, not a scan
     if not touched:
         return quote.text
     first = max(0, touched[0] - 1)

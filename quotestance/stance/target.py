@@ -9,10 +9,12 @@ Quotes labelled ``none`` get no target.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from quotestance.document import Document, Mention, Quote
 from quotestance.speakers.actors import ActorRegistry
 from quotestance.speakers.mentions import Candidate, find_candidates
-from quotestance.speakers.resolve import paragraph_country
+from quotestance.speakers.resolve import ParagraphCountries, paragraph_country
 
 
 class TargetFinder:
@@ -22,6 +24,8 @@ class TargetFinder:
 
     def __init__(self, registry: ActorRegistry | None = None) -> None:
         self.registry = registry or ActorRegistry.default()
+        self._countries: ParagraphCountries | None = None  # of the document being annotated
+        self._country_memo: dict[str, str | None] = {}
 
     def _side(self, doc: Document, mention: Mention | None) -> set[str]:
         """Names the speaker's side goes by: its registry actor, country words, and the
@@ -37,7 +41,7 @@ class TargetFinder:
             if found is not None:
                 side.add(found.name)
         if not side:
-            country = paragraph_country(doc, mention.start, self.registry)
+            country = paragraph_country(doc, mention.start, self.registry, self._countries)
             if country:
                 side.add(country)
         return side
@@ -52,7 +56,15 @@ class TargetFinder:
                 return found.name
         return None
 
-    def find(self, doc: Document, quote: Quote, candidates: list[Candidate]) -> Mention | None:
+    def find(
+        self,
+        doc: Document,
+        quote: Quote,
+        candidates: list[Candidate],
+        starts: list[int] | None = None,
+    ) -> Mention | None:
+        """``starts``: the candidates' start offsets (they are sorted by start), to look at
+        the candidates of the quote's sentence only."""
         if quote.addressee is not None:
             return quote.addressee
         speaker = quote.speaker
@@ -67,8 +79,10 @@ class TargetFinder:
             )
             return low <= c.start < high and not overlaps_speaker and c.kind in ("name", "nominal")
 
+        if starts is not None:
+            candidates = candidates[bisect_left(starts, low) : bisect_left(starts, high)]
         inside = [c for c in candidates if eligible(c) and quote.start <= c.start < quote.end]
-        around = [c for c in candidates if eligible(c) and c not in inside]
+        around = [c for c in candidates if eligible(c) and not quote.start <= c.start < quote.end]
         for pool in (inside, around):
             for cand in pool:
                 actor = self._actor_of(cand)
@@ -81,11 +95,15 @@ class TargetFinder:
 
     def __call__(self, doc: Document) -> Document:
         candidates: list[Candidate] | None = None
+        starts: list[int] = []
+        self._countries = ParagraphCountries(doc, self.registry, self._country_memo)
         for quote in doc.quotes:
             if quote.stance in (None, "none"):
                 quote.target = None
                 continue
             if candidates is None:
                 candidates = find_candidates(doc)
-            quote.target = self.find(doc, quote, candidates)
+                starts = [c.start for c in candidates]
+            quote.target = self.find(doc, quote, candidates, starts)
+        self._countries = None
         return doc
