@@ -130,9 +130,12 @@ def annotate_stream(
     ``workers > 1``). ``sources`` is read lazily: with workers, at most ``AHEAD`` batches
     per worker are read ahead of the outcomes taken."""
     if workers <= 1:
-        pipeline = factory()
+        pipeline = None  # built for the first document: inputs that all failed load nothing
         for batch in batches(sources, batch_size):
-            yield from _merge(batch, annotate_batch(pipeline, _items(batch), max_bytes))
+            items = _items(batch)
+            if items and pipeline is None:
+                pipeline = factory()
+            yield from _merge(batch, annotate_batch(pipeline, items, max_bytes) if items else [])
         return
     import collections
     import os

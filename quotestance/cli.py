@@ -303,6 +303,12 @@ def annotate(args: argparse.Namespace) -> int:
         return EXIT_MISSING
     finished = target.finished if target is not None else set()
     skipped = [0]
+    # the number of documents is known up front unless a table's rows are to be counted
+    known = not any(isinstance(entry, _Table) for entry in entries)
+    total = sum(not (isinstance(e, Source) and e.name in finished) for e in entries)
+    if finished and known:
+        _fail(f"resume: {len(entries) - total} file(s) already in {args.output}, "
+              f"{total} to go")  # fmt: skip
     work = any(isinstance(entry, Source | _Table) for entry in entries)
     factory = PipelineFactory(args.detector, args.actors, stance=not args.no_stance)
     if work and args.workers > 1 and args.detector in ("tagger", "hybrid"):
@@ -324,14 +330,11 @@ def annotate(args: argparse.Namespace) -> int:
         _fail(str(err))
         return EXIT_USAGE
     failures = 0
-    # the number of documents is known up front unless a table's rows are to be counted
-    known = not any(isinstance(entry, _Table) for entry in entries)
-    total = sum(not (isinstance(e, Source) and e.name in finished) for e in entries)
     progress = _progress(total if known else None, args)
     outcomes = annotate_stream(
         _documents(entries, args, max_bytes, finished, skipped),
         factory,
-        workers=args.workers,
+        workers=args.workers if work else 1,  # no worker processes for inputs that all failed
         max_bytes=max_bytes,
         batch_size=args.batch_size,
     )
@@ -351,7 +354,7 @@ def annotate(args: argparse.Namespace) -> int:
         writer.close()
         if target is not None:
             target.commit()
-        if args.resume:
+        if skipped[0] and not known:
             _fail(f"resume: {skipped[0]} document(s) already in {args.output} were skipped")
     except KeyboardInterrupt:
         progress.close()
