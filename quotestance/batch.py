@@ -70,17 +70,31 @@ def annotate_batch(pipeline: Any, items: list[Item], max_bytes: int) -> list[Out
     return outcomes
 
 
-def batches(sources: Iterable[Source], size: int) -> Iterator[list[Item]]:
-    """Fixed-size batches of items; files are read in the workers, standard input was read
-    before (``Source.data``)."""
-    batch: list[Item] = []
+def batches(
+    sources: Iterable[Source | InputError], size: int
+) -> Iterator[list[Source | InputError]]:
+    """Fixed-size batches of the inputs in order (an input that failed already counts too);
+    files are read in the workers, standard input was read before (``Source.data``), table
+    rows carry their text (``Source.data``)."""
+    batch: list[Source | InputError] = []
     for source in sources:
-        batch.append((source.name, source.path, source.data))
+        batch.append(source)
         if len(batch) >= size:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def _items(batch: list[Source | InputError]) -> list[Item]:
+    return [(s.name, s.path, s.data) for s in batch if isinstance(s, Source)]
+
+
+def _merge(batch: list[Source | InputError], outcomes: list[Outcome]) -> Iterator[Outcome]:
+    """The batch's outcomes in input order: the annotated ones and those that failed before."""
+    done = iter(outcomes)
+    for entry in batch:
+        yield next(done) if isinstance(entry, Source) else Outcome(entry.name, error=str(entry))
 
 
 _WORKER: dict[str, Any] = {}
@@ -101,28 +115,55 @@ def _run_in_worker(job: tuple[list[Item], int]) -> list[Outcome]:
     return annotate_batch(_WORKER["pipeline"], items, max_bytes)
 
 
+AHEAD = 2  # batches read ahead per worker process (they may hold table rows' texts)
+
+
 def annotate_stream(
-    sources: Iterable[Source],
+    sources: Iterable[Source | InputError],
     factory: Callable[[], Any],
     workers: int = 1,
     max_bytes: int = 20 * 1024 * 1024,
     batch_size: int = BATCH_DOCUMENTS,
 ) -> Iterator[Outcome]:
-    """Outcomes in input order. ``factory`` builds the pipeline (once per process; it must be
-    picklable for ``workers > 1``)."""
+    """Outcomes in input order, one per input (an ``InputError`` becomes an error outcome in
+    its place). ``factory`` builds the pipeline (once per process; it must be picklable for
+    ``workers > 1``). ``sources`` is read lazily: with workers, at most ``AHEAD`` batches
+    per worker are read ahead of the outcomes taken."""
     if workers <= 1:
-        pipeline = factory()
+        pipeline = None  # built for the first document: inputs that all failed load nothing
         for batch in batches(sources, batch_size):
-            yield from annotate_batch(pipeline, batch, max_bytes)
+            items = _items(batch)
+            if items and pipeline is None:
+                pipeline = factory()
+            yield from _merge(batch, annotate_batch(pipeline, items, max_bytes) if items else [])
         return
+    import collections
     import os
+    import threading
 
     threads = max(1, (os.cpu_count() or 1) // workers)
+    sent: collections.deque[list[Source | InputError]] = collections.deque()
+    room = threading.Semaphore(AHEAD * workers)
+    stop = threading.Event()
+
+    def jobs() -> Iterator[tuple[list[Item], int]]:
+        # runs in the pool's task thread, which would read the whole input at once
+        for batch in batches(sources, batch_size):
+            while not room.acquire(timeout=0.1):
+                if stop.is_set():
+                    return
+            sent.append(batch)
+            yield _items(batch), max_bytes
+
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch state
     with context.Pool(workers, initializer=_start_worker, initargs=(factory, threads)) as pool:
-        jobs = ((batch, max_bytes) for batch in batches(sources, batch_size))
-        for outcomes in pool.imap(_run_in_worker, jobs):
-            yield from outcomes
+        try:
+            for outcomes in pool.imap(_run_in_worker, jobs()):
+                batch = sent.popleft()
+                room.release()
+                yield from _merge(batch, outcomes)
+        finally:
+            stop.set()  # the task thread must not wait for room while the pool stops
 
 
 @dataclass(frozen=True)

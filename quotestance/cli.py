@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from quotestance.batch import BATCH_DOCUMENTS, Outcome
+from quotestance.batch import BATCH_DOCUMENTS
 from quotestance.formats import (
     DEFAULT_MAX_BYTES,
     STDIN,
@@ -140,13 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
     ray_opts.add_argument(
         "--cpus-per-actor", type=float, metavar="C", help="CPUs each actor reserves (default 1)"
     )
-    ray_opts.add_argument(
-        "--text-column", help="JSONL/Parquet inputs: the text column (default: text)"
+    table_opts = ann.add_argument_group(
+        "tables",
+        "a .jsonl, .ndjson, .csv or .parquet FILE holds one document per row (both engines)",
     )
-    ray_opts.add_argument(
+    table_opts.add_argument(
+        "--text-column", metavar="COLUMN", help="the column of the text (default: text)"
+    )
+    table_opts.add_argument(
+        "--id-column",
         "--name-column",
-        help="JSONL/Parquet inputs: the document name column (default: id, else name, else "
-        "FILE#ROW with ROW from 1)",
+        dest="id_column",
+        metavar="COLUMN",
+        help="the column of the document's id, written as its file (default: id, else name, "
+        "else FILE#ROW with ROW from 1); ids must be unique within a table. --name-column is "
+        "the former name of this option",
     )
 
     cls = sub.add_parser(
@@ -190,13 +200,30 @@ def _output_problem(args: argparse.Namespace, output: Path) -> str | None:
     return None
 
 
+@dataclass
+class _Table:
+    """A table input (``quotestance.tables``): its rows are read as the run goes."""
+
+    name: str
+    path: Path
+
+
 def _collect_inputs(
     args: argparse.Namespace, exclude: list[Path], max_bytes: int
-) -> list[Source | InputError]:
+) -> list[Source | InputError | _Table]:
     """Every input in order, checked as far as can be without annotating: listed, typed,
-    sized; standard input read (at most the limit + 1 byte). Nothing loads a model."""
-    entries: list[Source | InputError] = []
+    sized; standard input read (at most the limit + 1 byte); a table's header checked for
+    its columns (``TableColumnError``). Nothing loads a model; no table row is read."""
+    from quotestance.tables import column_problem, is_table
+
+    entries: list[Source | InputError | _Table] = []
     for item in expand_inputs(args.inputs, exclude):
+        if isinstance(item, Source) and item.path is not None and is_table(item.path):
+            problem = column_problem(item.path, args.text_column or "text", args.id_column)
+            if problem:
+                raise _TableColumnError(problem)
+            entries.append(_Table(item.name, item.path))
+            continue
         if isinstance(item, Source):
             try:
                 if item.path is None:
@@ -206,6 +233,38 @@ def _collect_inputs(
                 item = err
         entries.append(item)
     return entries
+
+
+class _TableColumnError(Exception):
+    """A CSV/Parquet input without the text or id column: a usage error (exit 2)."""
+
+
+def _documents(
+    entries: list[Source | InputError | _Table],
+    args: argparse.Namespace,
+    max_bytes: int,
+    finished: set[str],
+    skipped: list[int],
+) -> Iterator[Source | InputError]:
+    """The documents of the inputs, in order, tables read row by row as they are needed;
+    documents named in ``finished`` (--resume) are left out and counted in ``skipped[0]``."""
+    from quotestance.tables import read_table
+
+    for entry in entries:
+        if isinstance(entry, _Table):
+            rows = read_table(entry.path, args.text_column or "text", args.id_column, max_bytes,
+                              label=entry.name)  # fmt: skip
+            for row in rows:
+                if row.error is not None:
+                    yield InputError(row.error, row.name)
+                elif row.name in finished:
+                    skipped[0] += 1
+                else:
+                    yield Source(row.name, None, (row.text or "").encode("utf-8"))
+        elif isinstance(entry, Source) and entry.name in finished:
+            skipped[0] += 1
+        else:
+            yield entry
 
 
 def annotate(args: argparse.Namespace) -> int:
@@ -234,21 +293,31 @@ def annotate(args: argparse.Namespace) -> int:
     if problem:
         _fail(problem)
         return EXIT_USAGE
-    entries = _collect_inputs(args, [output] if output else [], max_bytes)
-    if target is not None and target.finished:
-        before = len(entries)
-        entries = [e for e in entries if not (isinstance(e, Source) and e.name in target.finished)]
-        _fail(f"resume: {before - len(entries)} file(s) already in {args.output}, "
-              f"{len(entries)} to go")  # fmt: skip
-    sources = [entry for entry in entries if isinstance(entry, Source)]
+    try:
+        entries = _collect_inputs(args, [output] if output else [], max_bytes)
+    except _TableColumnError as err:
+        _fail(str(err))
+        return EXIT_USAGE
+    except ImportError as err:
+        _fail(f"reading Parquet needs pyarrow (the ml extra): {err}")
+        return EXIT_MISSING
+    finished = target.finished if target is not None else set()
+    skipped = [0]
+    # the number of documents is known up front unless a table's rows are to be counted
+    known = not any(isinstance(entry, _Table) for entry in entries)
+    total = sum(not (isinstance(e, Source) and e.name in finished) for e in entries)
+    if finished and known:
+        _fail(f"resume: {len(entries) - total} file(s) already in {args.output}, "
+              f"{total} to go")  # fmt: skip
+    work = any(isinstance(entry, Source | _Table) for entry in entries)
     factory = PipelineFactory(args.detector, args.actors, stance=not args.no_stance)
-    if sources and args.workers > 1 and args.detector in ("tagger", "hybrid"):
+    if work and args.workers > 1 and args.detector in ("tagger", "hybrid"):
         from quotestance.pipeline import tagger_available
 
         if not tagger_available():
             _fail(f"cannot load the {args.detector} detector: no tagger weights or ml extra")
             return EXIT_MISSING
-    if sources and args.workers <= 1:
+    if work and args.workers <= 1:
         try:  # load once here, so a missing model is one clear line before any output
             factory = _Loaded(factory())
         except (ImportError, FileNotFoundError) as err:
@@ -261,20 +330,16 @@ def annotate(args: argparse.Namespace) -> int:
         _fail(str(err))
         return EXIT_USAGE
     failures = 0
-    progress = _progress(len(entries), args)
+    progress = _progress(total if known else None, args)
     outcomes = annotate_stream(
-        sources,
+        _documents(entries, args, max_bytes, finished, skipped),
         factory,
-        workers=args.workers,
+        workers=args.workers if work else 1,  # no worker processes for inputs that all failed
         max_bytes=max_bytes,
         batch_size=args.batch_size,
     )
     try:
-        for entry in entries:
-            if isinstance(entry, InputError):
-                outcome = Outcome(entry.name, error=str(entry))
-            else:
-                outcome = next(outcomes)
+        for outcome in outcomes:
             for warning in outcome.warnings:
                 _fail(f"warning: {warning}")
             if outcome.doc is not None:
@@ -289,6 +354,8 @@ def annotate(args: argparse.Namespace) -> int:
         writer.close()
         if target is not None:
             target.commit()
+        if skipped[0] and not known:
+            _fail(f"resume: {skipped[0]} document(s) already in {args.output} were skipped")
     except KeyboardInterrupt:
         progress.close()
         kept = target is not None and target.abort(interrupted=True)
@@ -343,7 +410,7 @@ def annotate_ray(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         max_bytes=int(args.max_mb * 1024 * 1024),
         text_column=args.text_column or "text",
-        name_column=args.name_column,
+        id_column=args.id_column,
         resume=args.resume,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
@@ -383,7 +450,7 @@ class _NoProgress:
     def close(self) -> None: ...
 
 
-def _progress(total: int, args: argparse.Namespace):
+def _progress(total: int | None, args: argparse.Namespace):
     """A progress bar (rate, ETA) on standard error when it is a terminal, else nothing."""
     if args.no_progress or not sys.stderr.isatty():
         return _NoProgress()
@@ -539,9 +606,7 @@ def _check_annotate_args(args: argparse.Namespace) -> str | None:
     if args.engine == "ray":
         return _check_ray_args(args)
     for option, value in (("--address", args.address), ("--ray-actors", args.ray_actors),
-                          ("--cpus-per-actor", args.cpus_per_actor),
-                          ("--text-column", args.text_column),
-                          ("--name-column", args.name_column)):  # fmt: skip
+                          ("--cpus-per-actor", args.cpus_per_actor)):  # fmt: skip
         if value is not None:
             return f"{option} is an option of --engine ray"
     args.format = args.format or "table"

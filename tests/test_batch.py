@@ -35,7 +35,7 @@ def _records(path):
 
 
 def _rules(args):
-    return ["annotate", "--detector", "rules", "--no-progress", *args]
+    return ["annotate", "--detector", "rules", "--no-stance", "--no-progress", *args]
 
 
 def test_order_errors_and_the_rest_still_written(corpus, tmp_path, capsys):
@@ -119,7 +119,7 @@ def test_annotate_stream_is_lazy_and_ordered(tmp_path):
             seen.append(path.name)
             yield Source(str(path), path)
 
-    stream = annotate_stream(sources(), PipelineFactory("rules"), batch_size=2)
+    stream = annotate_stream(sources(), PipelineFactory("rules", stance=False), batch_size=2)
     first = next(stream)
     assert isinstance(first, Outcome) and first.name == str(paths[0])
     assert len(seen) <= 3  # read a batch ahead at most, not the whole corpus

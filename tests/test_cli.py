@@ -17,10 +17,10 @@ GOOD = "Der Minister sagte: „Wir werden die Gespräche fortsetzen.“ Dann gin
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """The CLI in-process with the rule detector (these tests are about input and output;
-    the default detector runs once, in the stdin test)."""
+    """The CLI in-process with the rule detector and no stance model (these tests are about
+    input and output; the default pipeline runs once, in the stdin test)."""
     if args[0] == "annotate":
-        args = ["annotate", "--detector", "rules", *args[1:]]
+        args = ["annotate", "--detector", "rules", "--no-stance", *args[1:]]
     code = main(args)
     out, err = capsys.readouterr()
     return code, out, err
@@ -133,6 +133,7 @@ def test_unbalanced_marks_do_not_swallow_the_document(tmp_path, capsys):
     assert texts == ["„Wir bleiben.“"]
 
 
+@pytest.mark.slow
 def test_stdin_annotate_and_classify():
     """The default pipeline (with the stance model where installed) on standard input, and
     ``classify`` through a real subprocess."""

@@ -64,6 +64,7 @@ def _quotes(out: Path) -> list[dict]:
     return sorted(rows, key=lambda r: (r["file"], int((r["id"] or "q0")[1:])))
 
 
+@pytest.mark.slow
 def test_same_records_and_rows_as_the_single_machine_path(ray_local, corpus, tmp_path, capsys):
     local, table, out = tmp_path / "local.jsonl", tmp_path / "local.parquet", tmp_path / "ray"
     batch = ["--batch-size", "3"]  # several chunks over the two actors; same on both sides
@@ -87,6 +88,7 @@ def test_same_records_and_rows_as_the_single_machine_path(ray_local, corpus, tmp
     assert _quotes(out) == local_rows
 
 
+@pytest.mark.slow
 def test_resume_skips_done_documents_and_retries_errors(ray_local, corpus, tmp_path, capsys):
     out = tmp_path / "ray"
     assert main(["annotate", "--engine", "ray", str(corpus), "-o", str(out), *RULES]) == 1
@@ -104,6 +106,7 @@ def test_resume_skips_done_documents_and_retries_errors(ray_local, corpus, tmp_p
     assert len(_quotes(out)) == sum(d["n_quotes"] for d in documents)
 
 
+@pytest.mark.slow
 def test_a_broken_out_is_one_line(ray_local, corpus, tmp_path, capsys):
     out = tmp_path / "ray"
     (out / "documents").mkdir(parents=True)
@@ -114,6 +117,7 @@ def test_a_broken_out_is_one_line(ray_local, corpus, tmp_path, capsys):
     assert err.startswith(f"quotestance: {out / 'documents'}: cannot read or write it")
 
 
+@pytest.mark.slow
 def test_jsonl_and_parquet_sources(ray_local, tmp_path):
     pa = pytest.importorskip("pyarrow")
     lines = [json.dumps({"id": f"doc-{i}", "body": TEXTS[i]}, ensure_ascii=False) for i in range(3)]
@@ -138,6 +142,80 @@ def test_jsonl_and_parquet_sources(ray_local, tmp_path):
     first = json.loads(documents[0]["record"])
     assert first["file"] == "doc-0" and "Wir kommen morgen" in first["quotes"][0]["text"]
     assert documents[0]["record"] == documents[4]["record"].replace(f"{table}#1", "doc-0")
+
+
+@pytest.mark.slow
+def test_tables_give_the_records_of_the_local_engine(ray_local, tmp_path, capsys):
+    """JSONL, CSV and Parquet rows (good, bad, a duplicate id) read by the one reader of
+    ``quotestance.tables``: the Ray documents hold the records ``annotate`` writes locally,
+    and the quote rows those of ``--format parquet``."""
+    pa = pytest.importorskip("pyarrow")
+    ids = [f"doc-{i}" for i in range(len(TEXTS))]
+    jsonl = tmp_path / "news.jsonl"
+    lines = [json.dumps({"id": ids[k], "text": t}, ensure_ascii=False) for k, t in enumerate(TEXTS)]
+    jsonl.write_text("\n".join([*lines, "{not json", lines[0]]) + "\n", encoding="utf-8")
+    table = tmp_path / "news.csv"
+    rows = "".join(f'c{k},"{t.replace(chr(34), 2 * chr(34))}"\n' for k, t in enumerate(TEXTS))
+    table.write_bytes(("url,body\n" + rows).encode() + b"c9,caf\xe9\n")
+    parquet = tmp_path / "news.parquet"
+    pq.write_table(pa.table({"url": ["p0", "p1", None], "body": [TEXTS[3], None, TEXTS[0]]}),
+                   parquet)  # fmt: skip
+    args = [str(jsonl), str(table), str(parquet), *RULES, "--batch-size", "3"]
+    local, quotes, out = tmp_path / "local.jsonl", tmp_path / "local.parquet", tmp_path / "ray"
+    for source in (jsonl, table, parquet):  # the columns differ: one run per source
+        options = [] if source == jsonl else ["--text-column", "body", "--id-column", "url"]
+        main(["annotate", str(source), "--format", "jsonl", "-o", f"{local}.{source.suffix}",
+              *args[3:], *options])  # fmt: skip
+    capsys.readouterr()
+    expected = []
+    for source in (jsonl, table, parquet):
+        text = Path(f"{local}.{source.suffix}").read_text(encoding="utf-8")
+        expected += [json.loads(line) for line in text.splitlines()]
+    records = []
+    for k, source in enumerate((jsonl, table, parquet)):
+        options = [] if source == jsonl else ["--text-column", "body", "--id-column", "url"]
+        code = main(["annotate", "--engine", "ray", str(source), "-o", str(out / str(k)),
+                     *args[3:], *options, "--ray-actors", "2"])  # fmt: skip
+        assert code == 1, capsys.readouterr().err
+        records += [json.loads(d["record"]) for d in _documents(out / str(k))]
+    assert records == expected
+    errors = {r["file"]: r.get("error") for r in expected}
+    assert list(errors) == [*ids, f"{jsonl}#5", f"{jsonl}#6", "c0", "c1", "c2", "c3",
+                            f"{table}#5", "p0", "p1", f"{parquet}#3"]  # fmt: skip
+    assert errors[f"{jsonl}#6"] == f"{jsonl}#6: the name 'doc-0' is already the name of row 1"
+    assert errors[f"{table}#5"].startswith(f"{table}#5: not UTF-8")
+    assert errors["p1"] == "p1: no text in column 'body'"
+    assert errors[f"{parquet}#3"] == f"{parquet}#3: no value in the id column 'url'"
+    main(["annotate", str(parquet), "--format", "parquet", "-o", str(quotes), *args[3:],
+          "--text-column", "body", "--id-column", "url"])  # fmt: skip
+    local_rows = sorted(pq.read_table(quotes).to_pylist(),
+                        key=lambda r: (r["file"], int((r["id"] or "q0")[1:])))  # fmt: skip
+    assert _quotes(out / "2") == local_rows
+
+
+def test_a_missing_table_column_stops_before_ray_starts(tmp_path, capsys, monkeypatch):
+    ray = pytest.importorskip("ray")
+    pa = pytest.importorskip("pyarrow")
+    from quotestance.engines import ray_data
+
+    def no_start(*_args, **_kwargs):
+        raise AssertionError("Ray was started")
+
+    monkeypatch.setattr(ray, "init", no_start)
+    monkeypatch.setattr(ray_data, "_start_ray", no_start)
+    table = tmp_path / "news.csv"
+    table.write_text("id,body\na,Text.\n", encoding="utf-8")
+    parquet = tmp_path / "news.parquet"
+    pq.write_table(pa.table({"id": ["a"], "text": ["Text."]}), parquet)
+    out = tmp_path / "o"
+    for args, message in (
+        ([str(table)], f"{table}: no column 'text' (--text-column;"),
+        ([str(tmp_path / "*.parquet"), "--name-column", "url"], f"{parquet}: no column 'url'"),
+    ):
+        code = main(["annotate", "--engine", "ray", *args, "-o", str(out), *RULES])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith(f"quotestance: {message}") and err.count("\n") == 1
+    assert not out.exists()
 
 
 LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1", "::1"}
@@ -169,6 +247,7 @@ def _open_ports(pids: set[int]) -> list[tuple[str, int, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_a_local_instance_is_on_loopback_only(ray_local, corpus, tmp_path):
     """Ray's own view (the node address) and the kernel's (every port its processes, actors
     included, listen on) say 127.0.0.1 only."""
@@ -197,6 +276,7 @@ def test_a_local_instance_is_on_loopback_only(ray_local, corpus, tmp_path):
         assert get_authentication_mode() == AuthenticationMode.TOKEN
 
 
+@pytest.mark.slow
 def test_bad_rows_are_error_rows(ray_local, tmp_path, capsys):
     """Rows a hostile source may hold: each is an error row naming its problem, the others
     are annotated, and the driver never stops."""
@@ -299,6 +379,7 @@ class _DiesOnce:
         return pipeline
 
 
+@pytest.mark.slow
 def test_a_retried_chunk_is_written_once(ray_local, corpus, tmp_path, capsys):
     from quotestance.engines.ray_data import RayOptions, run
 
@@ -377,6 +458,7 @@ def test_bad_options_stop_before_ray_starts(corpus, tmp_path, capsys, monkeypatc
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_an_unreachable_cluster_leaves_out_alone(corpus, tmp_path):
     """One line and exit 3 within seconds, and OUT/ byte for byte as it was: a --resume run
     reaches the cluster before it drops the error rows of OUT/documents. In a fresh process
@@ -438,6 +520,7 @@ RAY_START = (
 )
 
 
+@pytest.mark.slow
 def test_a_head_and_a_worker_node_on_loopback(corpus, tmp_path):
     """Two nodes as separate ``ray start`` processes, on 127.0.0.1 only (Ray's view and the
     ports their processes listen on). They run with ``--block`` and are stopped by their

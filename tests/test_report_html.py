@@ -140,6 +140,7 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_chromium() is None, reason="no Chromium (apt-get install chromium)")
 def test_report_renders_in_headless_chromium(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -112,15 +112,20 @@ EXPECTED = [
 ]
 
 
-@pytest.fixture(scope="module", params=["rules", pytest.param("auto", marks=pytest.mark.slow)])
-def seed_doc(request):
-    """The seed through the rules alone and through the default detector (hybrid where the
-    tagger is installed)."""
+def _annotate_seed(detector: str, stance: bool):
     text = SEED.read_text(encoding="utf-8")
-    doc = Pipeline.default(detector=request.param).annotate(text, name=SEED.name)
+    doc = Pipeline.default(detector=detector, stance=stance).annotate(text, name=SEED.name)
     for q in doc.quotes:
         assert text[q.start : q.end] == q.text
     return doc
+
+
+@pytest.fixture(scope="module", params=["rules", pytest.param("auto", marks=pytest.mark.slow)])
+def seed_doc(request):
+    """The seed through the rules alone (without the stance model: quotes, speakers and
+    actors do not depend on it) and through the default pipeline (hybrid where the tagger is
+    installed, with stance; slow)."""
+    return _annotate_seed(request.param, stance=request.param != "rules")
 
 
 @pytest.fixture(scope="module")
@@ -199,13 +204,20 @@ STANCE_EXPECTED = [
 ]
 
 
-@pytest.mark.parametrize(("prefix", "stance", "target"), STANCE_EXPECTED)
-def test_seed_stance(seed_quotes, prefix, stance, target):
+@pytest.fixture(scope="module", params=["rules", "auto"])
+def stance_quotes(request):
+    """The seed's quotes with the stance model (its real weights: the slow tests)."""
     from quotestance.pipeline import stance_available
 
     if not stance_available():
         pytest.skip("the stance model is not installed")
-    (quote,) = [q for q in seed_quotes if q.text.startswith(prefix)]
+    return _annotate_seed(request.param, stance=True).quotes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("prefix", "stance", "target"), STANCE_EXPECTED)
+def test_seed_stance(stance_quotes, prefix, stance, target):
+    (quote,) = [q for q in stance_quotes if q.text.startswith(prefix)]
     assert quote.stance == stance
     assert quote.stance_scores is not None
     assert max(quote.stance_scores, key=quote.stance_scores.get) == stance

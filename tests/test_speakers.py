@@ -92,7 +92,7 @@ def test_cli_reports_a_bad_actor_file_in_one_line(tmp_path, capsys):
     bad.write_text("actors:\n  - {name: X, colour: red}\n", encoding="utf-8")
     text = tmp_path / "a.txt"
     text.write_text("„Wir kommen“, sagte er.", encoding="utf-8")
-    code = main(["annotate", str(text), "--actors", str(bad), "--detector", "rules"])
+    code = main(["annotate", str(text), "--actors", str(bad), "--detector", "rules", "--no-stance"])
     err = capsys.readouterr().err
     assert code == 2
     assert "unknown field 'colour'" in err

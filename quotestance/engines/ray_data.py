@@ -1,14 +1,16 @@
 """``quotestance annotate --engine ray``: the single-machine pipeline on a Ray cluster.
 
-In order: the options are checked (``ray_args``), the cluster is joined or a local instance
-started (on 127.0.0.1 only, ``start_local``), and only then is OUT/ read and written.
+In order: the options are checked (``ray_args``) and the headers of CSV/Parquet inputs
+(``tables.column_problem``), the cluster is joined or a local instance started (on 127.0.0.1
+only, ``start_local``), and only then is OUT/ read and written.
 
-Ray Data runs the job: the driver lists the documents (file names; the texts of JSONL/Parquet
-sources, checked there: a row that is no document is an error entry) and cuts them into
-chunks of ``batch_size`` by input position, one chunk per block; ``map_batches`` hands each
-chunk to an actor of a fixed pool, which built the pipeline once (``PipelineFactory``, as the
-worker processes of ``--workers`` do) and runs ``annotate_batch`` on it, so a document is
-annotated with the same batch neighbours as on one machine and its record is the same. The
+Ray Data runs the job: the driver lists the documents (file names; the texts of table sources,
+read by ``quotestance.tables`` as on one machine: a row that is no document is an error entry)
+and cuts them into chunks of ``batch_size`` by input position, one chunk per block;
+``map_batches`` hands each chunk to an actor of a fixed pool, which built the pipeline once
+(``PipelineFactory``, as the worker processes of ``--workers`` do) and runs ``annotate_batch``
+on it, so a document is annotated with the same batch neighbours as on one machine and its
+record is the same. The
 actor writes the chunk to one file of ``OUT/documents/`` named by the run and the chunk's
 first position (one row per document, with the interface JSON record), atomically; a chunk
 retried by Ray writes the same file again, so no document is written twice. ``OUT/quotes/``
@@ -29,7 +31,6 @@ import json
 import logging
 import os
 import shutil
-import unicodedata
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -53,12 +54,11 @@ from quotestance.formats import (
     quote_rows,
     quote_schema,
 )
+from quotestance.tables import DEFAULT_TEXT_COLUMN, column_problem, is_table, read_table
 
 RETRIES = 3  # retries of a chunk whose actor died (max_task_retries); actors always restart
 LOOPBACK = "127.0.0.1"
-NAME_CHARS = 1024  # longest document name taken from a JSONL/Parquet row
 QUOTE_FILES_PER_TASK = 64
-TABLE_SUFFIXES = (".jsonl", ".ndjson", ".parquet")
 DOCUMENT_SCHEMA = pa.schema(
     [
         ("file", pa.string()),
@@ -94,8 +94,14 @@ class RayOptions:
     cpus_per_actor: float = 1.0
     batch_size: int = BATCH_DOCUMENTS
     max_bytes: int = DEFAULT_MAX_BYTES
-    text_column: str = "text"
-    name_column: str | None = None
+    text_column: str = DEFAULT_TEXT_COLUMN
+    id_column: str | None = None  # None: an id column, else name, else FILE#N
+    name_column: str | None = None  # the former name of id_column, still accepted
+
+    def __post_init__(self) -> None:
+        if self.id_column is None and self.name_column is not None:
+            object.__setattr__(self, "id_column", self.name_column)
+
     resume: bool = False
     progress: bool = False
 
@@ -112,162 +118,56 @@ class RunResult:
 # ---------------------------------------------------------------- inputs (driver)
 
 
+def _expand(inputs: Iterable[str]) -> Iterator[str]:
+    """The inputs with each glob (one that names no file as it is) replaced by its sorted
+    matches; a glob without matches stays, to be reported."""
+    for arg in inputs:
+        if arg != "-" and not Path(arg).exists() and glob.has_magic(arg):
+            yield from sorted(glob.glob(arg, recursive=True)) or [arg]
+        else:
+            yield arg
+
+
+def table_problem(inputs: Iterable[str], text_column: str, id_column: str | None) -> str | None:
+    """A CSV/Parquet input that lacks a column it needs (``tables.column_problem``), found
+    before Ray starts; one line."""
+    for arg in _expand(inputs):
+        if is_table(arg) and Path(arg).is_file():
+            try:
+                problem = column_problem(arg, text_column, id_column)
+            except ImportError as err:
+                problem = f"{arg}: cannot read Parquet ({err})"
+            if problem:
+                return problem
+    return None
+
+
 def list_documents(
     inputs: Iterable[str],
-    text_column: str = "text",
-    name_column: str | None = None,
+    text_column: str = DEFAULT_TEXT_COLUMN,
+    id_column: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[Entry]:
     """Every document of the inputs, in order: files and directories as ``annotate`` takes
-    them, globs (sorted matches), and JSONL/Parquet files with one document per row (a row
-    that is no document, or whose text is over ``max_bytes``, is an error entry)."""
-    for arg in inputs:
+    them, globs (sorted matches), and JSONL/CSV/Parquet files with one document per row, read
+    by ``quotestance.tables`` as on one machine (a row that is no document, or whose text is
+    over ``max_bytes``, is an error entry)."""
+    for arg in _expand(inputs):
         if arg == "-":
             yield Entry("-", error="-: standard input is not read by --engine ray")
             continue
         if not Path(arg).exists() and glob.has_magic(arg):
-            matches = sorted(glob.glob(arg, recursive=True))
-            if not matches:
-                yield Entry(arg, error=f"{arg}: no file matches")
-            for match in matches:
-                yield from list_documents([match], text_column, name_column, max_bytes)
+            yield Entry(arg, error=f"{arg}: no file matches")
             continue
-        if Path(arg).suffix.lower() in TABLE_SUFFIXES and Path(arg).is_file():
-            yield from _table_rows(Path(arg), text_column, name_column, max_bytes)
+        if is_table(arg) and Path(arg).is_file():
+            for row in read_table(arg, text_column, id_column, max_bytes):
+                yield Entry(row.name, text=row.text, error=row.error)
             continue
         for item in expand_inputs([arg]):
             if isinstance(item, InputError):
                 yield Entry(arg, error=str(item))
             else:
                 yield Entry(item.name, path=str(item.path))
-
-
-def _string_problem(value: str) -> str | None:
-    """Why ``value`` cannot go into a UTF-8 table, or None."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as err:
-        return f"not valid Unicode (a lone surrogate at character {err.start})"
-    return None
-
-
-def _row_name(row: dict, name_column: str | None) -> tuple[str | None, str | None]:
-    """``(name, problem)``: ``--name-column``, else an ``id`` or ``name`` field, else None (the
-    caller uses ``PATH#N``). A name must be a string or an integer, valid Unicode, one line
-    without control characters and at most ``NAME_CHARS`` long."""
-    for column in (name_column,) if name_column else ("id", "name"):
-        value = row.get(column)
-        if value is None or value == "":
-            continue
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            return None, f"the name in {column!r} is a {type(value).__name__}, not a string"
-        name = str(value)
-        problem = _string_problem(name)
-        problem = f"is {problem}" if problem else None
-        if problem is None and any(unicodedata.category(c) == "Cc" for c in name):
-            problem = "holds a control character (a line break, NUL, ...)"
-        if problem is None and len(name) > NAME_CHARS:
-            problem = f"is longer than {NAME_CHARS} characters"
-        return (None, f"the name in {column!r} {problem}") if problem else (name, None)
-    return None, None
-
-
-def _row_entry(
-    row: Any, row_id: str, text_column: str, name_column: str | None, max_bytes: int
-) -> Entry:
-    """The entry of one JSONL/Parquet row; ``row_id`` is ``PATH#N``."""
-    if not isinstance(row, dict):
-        return Entry(row_id, error=f"{row_id}: not a JSON object")
-    name, problem = _row_name(row, name_column)
-    if problem:
-        return Entry(row_id, error=f"{row_id}: {problem}")
-    name = name or row_id
-    if name_column and row.get(name_column) is None:
-        return Entry(name, error=f"{name}: no value in the name column {name_column!r}")
-    text = row.get(text_column)
-    if not isinstance(text, str):
-        return Entry(name, error=f"{name}: no text in column {text_column!r}")
-    problem = _string_problem(text)
-    if problem:
-        return Entry(name, error=f"{name}: the text in {text_column!r} is {problem}")
-    if len(text) > max_bytes or len(text.encode("utf-8")) > max_bytes:
-        return Entry(name, error=f"{name}: input over the {max_bytes / 2**20:g} MiB limit")
-    return Entry(name, text=text)
-
-
-def _table_rows(
-    path: Path, text_column: str, name_column: str | None, max_bytes: int
-) -> Iterator[Entry]:
-    """The rows of a JSONL or Parquet file, streamed (the driver holds one chunk group)."""
-    if path.suffix.lower() == ".parquet":
-        yield from _parquet_rows(path, text_column, name_column, max_bytes)
-        return
-    # a JSON line holds a text of at most max_bytes, escaped (\uXXXX: 6 bytes a character)
-    limit = 6 * max_bytes + 2**20
-    try:
-        with path.open("rb") as handle:
-            number = 0
-            while True:
-                line = handle.readline(limit + 1)
-                if not line:
-                    break
-                number += 1
-                row_id = f"{path}#{number}"
-                if len(line) > limit and not line.endswith(b"\n"):
-                    while line and not line.endswith(b"\n"):  # skip the rest of the line
-                        line = handle.readline(2**20)
-                    yield Entry(row_id, error=f"{row_id}: line over the limit for a "
-                                f"{max_bytes / 2**20:g} MiB text")  # fmt: skip
-                    continue
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line.decode("utf-8"))
-                except UnicodeDecodeError as err:
-                    yield Entry(row_id, error=f"{row_id}: not UTF-8 (byte {err.start})")
-                    continue
-                except (ValueError, RecursionError) as err:
-                    yield Entry(row_id, error=f"{row_id}: not JSON ({err})")
-                    continue
-                yield _row_entry(row, row_id, text_column, name_column, max_bytes)
-    except OSError as err:
-        yield Entry(str(path), error=f"{path}: cannot read ({err})")
-
-
-def _parquet_rows(
-    path: Path, text_column: str, name_column: str | None, max_bytes: int
-) -> Iterator[Entry]:
-    try:
-        source = pq.ParquetFile(path)
-        names = set(source.schema_arrow.names)
-        for column in (text_column, name_column):
-            if column and column not in names:
-                raise InputError(f"{path}: no column {column!r} (columns: {sorted(names)})")
-        columns = [c for c in (text_column, name_column, "id", "name") if c in names]
-        number = 0
-        for batch in source.iter_batches(columns=list(dict.fromkeys(columns)), batch_size=256):
-            try:
-                rows = batch.to_pylist()
-            except (UnicodeDecodeError, pa.ArrowException):  # invalid UTF-8: row by row
-                rows = [_parquet_row(batch, k) for k in range(batch.num_rows)]
-            for row in rows:
-                number += 1
-                row_id = f"{path}#{number}"
-                if isinstance(row, Exception):
-                    yield Entry(row_id, error=f"{row_id}: unreadable row ({row})")
-                else:
-                    yield _row_entry(row, row_id, text_column, name_column, max_bytes)
-    except (OSError, pa.ArrowException) as err:
-        yield Entry(str(path), error=f"{path}: cannot read as Parquet ({err})")
-    except InputError as err:
-        yield Entry(str(path), error=str(err))
-
-
-def _parquet_row(batch: pa.RecordBatch, k: int) -> dict | Exception:
-    try:
-        return batch.slice(k, 1).to_pylist()[0]
-    except (UnicodeDecodeError, pa.ArrowException) as err:
-        return err
 
 
 def chunk_rows(entries: Iterable[tuple[int, Entry]], size: int) -> Iterator[dict]:
@@ -574,6 +474,9 @@ def run(inputs: list[str], factory: Callable[[], Any], options: RayOptions) -> R
     options are checked, the cluster joined (or a local instance started), and only then is
     OUT/ written to."""
     _check_options(options)
+    problem = table_problem(inputs, options.text_column, options.id_column)
+    if problem:
+        raise UsageError(problem)
     out = Path(options.output)
     documents, quotes = out / "documents", out / "quotes"
     if out.exists() and not out.is_dir():
@@ -593,7 +496,7 @@ def run(inputs: list[str], factory: Callable[[], Any], options: RayOptions) -> R
         except (OSError, pa.ArrowException) as err:
             raise UsageError(f"{documents}: cannot read or write it ({err})") from None
         entries = []
-        listed = list_documents(inputs, options.text_column, options.name_column, options.max_bytes)
+        listed = list_documents(inputs, options.text_column, options.id_column, options.max_bytes)
         for position, entry in enumerate(listed):
             if entry.name in done:
                 result.skipped += 1
