@@ -99,3 +99,50 @@ def test_pages_with_the_models():
         import quotestance.spacy_component  # noqa: F401
 
         assert run_page(DOCS / "spacy.md", with_models=True) >= 4
+
+
+# ------------------------------------------------------- the reference pages stay true
+
+
+def _subparsers(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.items()
+
+
+def test_cli_reference_names_every_option():
+    """docs/cli.md names every command and every option of every command (so that a new
+    option without documentation fails here)."""
+    from quotestance.cli import build_parser
+
+    page = (DOCS / "cli.md").read_text(encoding="utf-8")
+    parser = build_parser()
+    missing = [o for a in parser._actions for o in a.option_strings if f"`{o}" not in page]
+    for name, sub in _subparsers(parser):
+        if f"## `quotestance {name}" not in page:
+            missing.append(f"section for {name}")
+        for action in sub._actions:
+            missing += [f"{name} {o}" for o in action.option_strings if f"`{o}" not in page]
+    assert not missing, f"docs/cli.md lacks {missing}"
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def test_readme_and_docs_links_resolve_inside_the_repository():
+    """Every relative link of README.md and docs/*.md points at a file of the repository, and
+    none sends the reader to ``shared/`` (outside the repository)."""
+    root = DOCS.parent
+    pages = [root / "README.md", *sorted(DOCS.glob("*.md"))]
+    broken = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "shared/spec" not in text, f"{page.name} points into shared/spec"
+        for target in LINK.findall(text):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (page.parent / target).exists():
+                broken.append(f"{page.name}: {target}")
+    assert not broken, broken

@@ -23,7 +23,7 @@ import numpy as np
 
 from quotestance.document import STANCE_LABELS
 from quotestance.evaluation.stance import dev_stance_gold, stance_report
-from quotestance.stance.data import read_rows
+from quotestance.hf_data import rows_of, stance_dataset, stance_splits
 
 REPO = Path(__file__).resolve().parents[1]
 REPORTS = REPO / "reports"
@@ -186,7 +186,7 @@ def render(gold_fig: dict, e2e: dict, baselines: dict, model: dict, agreement: d
 
 
 def main() -> None:
-    rows = [r for r in read_rows() if r["stance_split"] == "test"]
+    rows = rows_of(stance_splits(stance_dataset())["test"])  # datasets: load, split, cached
     baselines = json.loads((REPORTS / "stance_baselines.json").read_text(encoding="utf-8"))
     model = json.loads((REPORTS / "stance_model.json").read_text(encoding="utf-8"))
     agreement = json.loads(

@@ -20,7 +20,8 @@ import numpy as np
 
 from quotestance.document import STANCE_LABELS, Document
 from quotestance.evaluation.stance import stance_report
-from quotestance.stance.data import read_rows, row_text
+from quotestance.hf_data import rows_of, stance_dataset, stance_splits
+from quotestance.stance.data import row_text
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = list(STANCE_LABELS)
@@ -99,11 +100,8 @@ def embeddings(texts: list[str], batch_size: int = 32) -> np.ndarray:
 def main() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    rows = list(read_rows())
-    split = {
-        name: [r for r in rows if r["stance_split"] == name]
-        for name in ("train", "calibration", "test")
-    }
+    parts = stance_splits(stance_dataset())  # load, split by document (datasets, cached)
+    split = {name: rows_of(parts[name]) for name in ("train", "calibration", "test")}
     gold = {name: [r["label"] for r in part] for name, part in split.items()}
     results: dict[str, dict] = {}
     results["majority (none)"] = stance_report(gold["test"], one_hot(["none"] * len(gold["test"])))

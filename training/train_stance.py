@@ -7,6 +7,9 @@ epoch (``--resume``). After training the temperature is fitted on the calibratio
 (never trained on) and the test split (SpkAtt-news dev) is scored: macro-F1 with bootstrap
 CIs, per-label F1, confusion matrix, expected calibration error before/after scaling.
 
+Data: loaded, split by document and tokenised through Hugging Face ``datasets``
+(``quotestance.hf_data``; cached in ``data/cache/hf/``).
+
 Run: ``python training/train_stance.py`` (about 25 minutes on the 2-core machine).
 Writes ``quotestance/resources/stance_model/`` (adapter + head + config; ``--out`` to write
 elsewhere) and ``reports/stance_model.json``.
@@ -29,8 +32,9 @@ from tqdm import tqdm
 
 from quotestance.adapters import restore_training_state
 from quotestance.evaluation.stance import calibration_error, fit_temperature, stance_report
+from quotestance.hf_data import rows_of, stance_dataset, stance_splits, tokenize_stance
 from quotestance.stance.classifier import StanceClassifier, softmax
-from quotestance.stance.data import read_rows, row_text
+from quotestance.stance.data import row_text
 from quotestance.stance.model import DEFAULT_STANCE_DIR, StanceConfig, build_model, save_stance
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,12 +62,9 @@ class StanceTrainingArguments:
 class StanceTrainer:
     def __init__(self, args: StanceTrainingArguments, rows: list[dict] | None = None) -> None:
         self.args = args
-        rows = rows if rows is not None else list(read_rows())
-        self.splits: dict[str, list[dict]] = {}
-        for row in rows:
-            self.splits.setdefault(row["stance_split"], []).append(row)
-        if args.limit:
-            self.splits = {k: v[: args.limit] for k, v in self.splits.items()}
+        # load (rows in memory, else stance.jsonl, cached), split by document, tokenise below
+        self.data = stance_splits(stance_dataset(rows), args.limit)
+        self.splits: dict[str, list[dict]] = {k: rows_of(v) for k, v in self.data.items()}
         self.config = StanceConfig(
             base_model=args.base_model,
             max_len=args.max_len,
@@ -78,21 +79,22 @@ class StanceTrainer:
 
         self.prefix = text_prefix(args.base_model)
         self.labels = list(self.config.labels)
+        self.encoded = {
+            "train": tokenize_stance(self.data["train"], self.tokenizer, args.max_len, self.prefix)
+        }
 
-    def _batches(self, rows: list[dict], shuffle: bool, rng: random.Random):
-        order = list(range(len(rows)))
+    def _batches(self, encoded, shuffle: bool, rng: random.Random):
+        """Batches of a tokenised split (``tokenize_stance``), padded to their longest row."""
+        order = list(range(len(encoded)))
         if shuffle:
             rng.shuffle(order)
         for k in range(0, len(order), self.args.batch_size):
-            chunk = [rows[i] for i in order[k : k + self.args.batch_size]]
-            enc = self.tokenizer(
-                [self.prefix + row_text(r) for r in chunk],
-                truncation=True,
-                max_length=self.args.max_len,
-                padding=True,
+            chunk = encoded[order[k : k + self.args.batch_size]]
+            enc = self.tokenizer.pad(
+                {"input_ids": chunk["input_ids"], "attention_mask": chunk["attention_mask"]},
                 return_tensors="pt",
             )
-            labels = torch.tensor([self.labels.index(r["label"]) for r in chunk])
+            labels = torch.tensor([self.labels.index(label) for label in chunk["label"]])
             yield enc["input_ids"], enc["attention_mask"], labels
 
     def class_weights(self) -> torch.Tensor:
@@ -131,12 +133,13 @@ class StanceTrainer:
             start_epoch, step = state["epoch"], state["step"]
         started = time.time()
         losses: list[float] = []
+        self.losses = losses  # every step's loss (training/check_datasets.py)
         stopped_early = False
         for epoch in range(start_epoch, args.epochs):
             self.model.train()
             rng = random.Random(args.seed + epoch)
             bar = tqdm(
-                self._batches(train, True, rng),
+                self._batches(self.encoded["train"], True, rng),
                 total=steps_per_epoch,
                 desc=f"epoch {epoch + 1}/{args.epochs}",
             )

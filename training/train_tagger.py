@@ -126,17 +126,19 @@ class TaggerTrainer:
         self.windows = windows if windows is not None else self._build_windows()
 
     def _build_windows(self) -> dict[str, list]:
+        """Per corpus, the train documents' windows through ``datasets`` (load, split by
+        document, tokenise into windows by a batched map; cached in ``data/cache/hf/``)."""
         from quotestance.backbone import text_prefix
-        from quotestance.detect.tagger_data import build_corpus, windows_from_columns
+        from quotestance.hf_data import tagger_windows, windows_of
 
         prefix = text_prefix(self.args.base_model)
         out = {}
         for corpus in self.args.corpora:
-            built = build_corpus(
+            dataset = tagger_windows(
                 corpus, self.tokenizer, self.args.max_len, self.args.stride, prefix,
                 limit=self.args.limit_docs,
             )  # fmt: skip
-            out[corpus] = windows_from_columns(built["windows"])
+            out[corpus] = windows_of(dataset)
         return out
 
     def _epoch_plan(self) -> list[list]:
@@ -195,6 +197,7 @@ class TaggerTrainer:
         started = time.perf_counter()
         stopped_early = False
         history: list[dict[str, float]] = []
+        self.losses: list[float] = []  # every step's loss (training/check_datasets.py)
         bar = tqdm(
             total=total_steps,
             initial=step,
@@ -223,6 +226,7 @@ class TaggerTrainer:
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
+                self.losses.append(loss.item())
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.3f}", epoch=epoch)
                 if step % 20 == 0:

@@ -13,8 +13,10 @@ Three corpora, train part only (``quotestance.corpora.split.is_dev`` documents a
 - ``redewiedergabe``: the main corpus less its dev split; it does not annotate addressees,
   so the addressee role is ``IGNORE`` there rather than a false ``O``.
 
-The windows are cached by ``training/build_tagger_data.py`` in ``data/cache/`` as plain lists
-(``torch.save``), keyed by a hash of the tokenizer and the window settings.
+``training/train_tagger.py`` reads the windows through Hugging Face ``datasets``
+(``quotestance.hf_data.tagger_windows``: the same documents and windows, cached as Arrow files
+in ``data/cache/hf/``); ``training/build_tagger_data.py`` still writes them as plain lists
+(``torch.save``) with their counts, keyed by a hash of the tokenizer and the window settings.
 """
 
 from __future__ import annotations
@@ -76,8 +78,8 @@ def message_less_annotations(path: str | Path) -> list[GoldQuote]:
     return out
 
 
-def train_files(corpus: str, data_dir: str | Path | None = None) -> list[Path]:
-    """The corpus' files outside the dev split, sorted by name."""
+def corpus_files(corpus: str, data_dir: str | Path | None = None) -> list[Path]:
+    """Every file of the corpus, dev split included, sorted by name."""
     root = Path(data_dir) if data_dir is not None else shared_data_dir()
     folder = root / CORPUS_DIRS[corpus]
     if corpus == "redewiedergabe":
@@ -88,7 +90,31 @@ def train_files(corpus: str, data_dir: str | Path | None = None) -> list[Path]:
         raise ValueError(f"no training data from {corpus!r}; choose from {CORPORA}")
     if not paths:
         raise FileNotFoundError(f"no {corpus} files in {folder}")
-    return [p for p in paths if not is_dev(p.stem)]
+    return list(paths)
+
+
+def train_files(corpus: str, data_dir: str | Path | None = None) -> list[Path]:
+    """The corpus' files outside the dev split, sorted by name."""
+    return [p for p in corpus_files(corpus, data_dir) if not is_dev(p.stem)]
+
+
+def training_document(corpus: str, path: Path) -> TrainingDocument:
+    """One gold document with gold tags per word (see the module docstring)."""
+    if corpus == "redewiedergabe":
+        ann, extra = read_rw_file(path), []
+    else:
+        ann = read_spkatt_file(path, corpus=corpus)
+        extra = message_less_annotations(path)
+    if corpus == "spkatt-gepade":
+        ann = dataclasses.replace(ann, gold=[guess_form(ann, q) for q in ann.gold])
+    doc = ann.to_document()
+    words = document_words(doc)
+    tagged = dataclasses.replace(ann, gold=[*ann.gold, *extra]) if extra else ann
+    tags = gold_word_tags(tagged, words)
+    for role in ROLES:
+        if role not in ANNOTATED_ROLES[corpus]:
+            tags[role] = [IGNORE] * len(words)
+    return TrainingDocument(ann, words, tags, sentence_starts(doc))
 
 
 def iter_training_documents(
@@ -96,21 +122,7 @@ def iter_training_documents(
 ) -> Iterator[TrainingDocument]:
     """Train documents of ``corpus`` with gold tags per word (see the module docstring)."""
     for path in train_files(corpus, data_dir):
-        if corpus == "redewiedergabe":
-            ann, extra = read_rw_file(path), []
-        else:
-            ann = read_spkatt_file(path, corpus=corpus)
-            extra = message_less_annotations(path)
-        if corpus == "spkatt-gepade":
-            ann = dataclasses.replace(ann, gold=[guess_form(ann, q) for q in ann.gold])
-        doc = ann.to_document()
-        words = document_words(doc)
-        tagged = dataclasses.replace(ann, gold=[*ann.gold, *extra]) if extra else ann
-        tags = gold_word_tags(tagged, words)
-        for role in ROLES:
-            if role not in ANNOTATED_ROLES[corpus]:
-                tags[role] = [IGNORE] * len(words)
-        yield TrainingDocument(ann, words, tags, sentence_starts(doc))
+        yield training_document(corpus, path)
 
 
 QUOTE_OPENERS = set("„‚»«\"'“")
