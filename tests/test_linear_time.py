@@ -22,7 +22,7 @@ from quotestance.document import Document, Quote
 from quotestance.pipeline import Pipeline
 from quotestance.text import segment
 
-RATIO = 6.0
+RATIO = 8  # linear: 4; quadratic: 16 (a loaded machine can push a linear stage past 6)
 REPEATED = "Er sagte: „Das ist gut.“ "
 NEWS = (
     "US-Außenminister John Kerry drohte Russland mit dem Abbruch der Gespräche. "
