@@ -12,6 +12,6 @@ fi
 # the CPU wheel of torch 2.13.0 lies in /opt/wheels on these machines: look there first
 FIND_LINKS=()
 if [ -d /opt/wheels ]; then FIND_LINKS=(--find-links /opt/wheels); fi
-.venv/bin/python -m pip install -q --disable-pip-version-check "${FIND_LINKS[@]}" -e ".[ml,dev,viz,ray]"
+.venv/bin/python -m pip install -q --disable-pip-version-check "${FIND_LINKS[@]}" -e ".[ml,dev,viz,ray,pandas,spacy]"
 .venv/bin/python -m quotestance.backbone >/dev/null  # convert + cache e5 once (~15 s)
 .venv/bin/quotestance --version
