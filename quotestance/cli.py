@@ -486,13 +486,14 @@ def classify(args: argparse.Namespace, out: TextIO) -> int:
             "or the ml extra is missing"
         )
         return EXIT_MISSING
+    from quotestance.formats import read_lines
     from quotestance.stance.classifier import StanceClassifier
     from quotestance.stance.records import (
+        MAX_LINE_BYTES,
         RecordError,
         dump,
         error_line,
         parse_record,
-        read_lines,
     )
 
     if args.input == "-":
@@ -549,7 +550,7 @@ def classify(args: argparse.Namespace, out: TextIO) -> int:
         pending.clear()
 
     with source:
-        for number, line in read_lines(source):
+        for number, line in read_lines(source, MAX_LINE_BYTES):
             if isinstance(line, bytes) and not line.strip():
                 continue
             try:

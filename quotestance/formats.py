@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 from quotestance.cells import spreadsheet_safe
 from quotestance.document import Document
@@ -217,6 +217,38 @@ def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str
     if len(data) > max_bytes:
         raise over_limit(source.name, max_bytes)
     return decode(data, source.name)
+
+
+LINE_CHUNK = 64 * 1024  # what the rest of a too-long line is skipped by
+
+
+class TooLong:
+    """Stands for a line longer than the cap; its bytes were read past, never held."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def read_lines(stream: BinaryIO, cap: int) -> Iterator[tuple[int, bytes | TooLong]]:
+    """(line number, bytes) for every line of a binary stream (split on ``\\n`` only); a line
+    over ``cap`` bytes is read past in chunks and given as ``TooLong``, so memory stays
+    bounded whatever the line length (``classify`` records, JSON Lines tables)."""
+    number = 0
+    while True:
+        line = stream.readline(cap + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) <= cap or line.endswith(b"\n"):
+            yield number, line
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = stream.readline(LINE_CHUNK)
+            if not line:
+                break
+            size += len(line)
+        yield number, TooLong(size)
 
 
 # ---------------------------------------------------------------- writers

@@ -15,10 +15,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
-import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -169,16 +171,24 @@ class OutputFile:
         return False
 
 
-def _replace(path: Path, lines: list[bytes]) -> None:
-    """Rewrite ``path`` with ``lines`` atomically (a temporary file renamed over it)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+@contextlib.contextmanager
+def replaced_atomically(path: Path) -> Iterator[Path]:
+    """A hidden temporary path beside ``path`` to write; renamed over ``path`` when the block
+    ends well, removed when it fails: readers see the old file or the new one, never half."""
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _replace(path: Path, lines: list[bytes]) -> None:
+    """Rewrite ``path`` with ``lines`` atomically, keeping its permissions."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    with replaced_atomically(path) as temp:
+        with temp.open("wb") as handle:
             handle.writelines(lines)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(name, stat.S_IMODE(path.stat().st_mode))
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+        os.chmod(temp, mode)

@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quotestance.formats import TooLong, read_lines
+
 TABLE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
 NAME_CHARS = 1024  # longest document name taken from a row
 DEFAULT_TEXT_COLUMN = "text"
@@ -203,16 +205,9 @@ def _jsonl_rows(
     limit = 6 * max_bytes + 2**20
     try:
         with path.open("rb") as handle:
-            number = 0
-            while True:
-                line = handle.readline(limit + 1)
-                if not line:
-                    break
-                number += 1
+            for number, line in read_lines(handle, limit):
                 row_id = f"{label}#{number}"
-                if len(line) > limit and not line.endswith(b"\n"):
-                    while line and not line.endswith(b"\n"):  # skip the rest of the line
-                        line = handle.readline(2**20)
+                if isinstance(line, TooLong):
                     yield number, Row(row_id, error=f"{row_id}: line over the limit for a "
                                       f"{_limit_text(max_bytes)} text")  # fmt: skip
                     continue

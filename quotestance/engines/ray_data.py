@@ -29,7 +29,6 @@ import contextlib
 import glob
 import json
 import logging
-import os
 import shutil
 import uuid
 import warnings
@@ -54,6 +53,7 @@ from quotestance.formats import (
     quote_rows,
     quote_schema,
 )
+from quotestance.output import replaced_atomically
 from quotestance.tables import DEFAULT_TEXT_COLUMN, column_problem, is_table, read_table
 
 RETRIES = 3  # retries of a chunk whose actor died (max_task_retries); actors always restart
@@ -236,14 +236,10 @@ def chunk_file(run_id: str, first: int) -> str:
 
 
 def write_atomic(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` as a whole or not at all: a hidden temporary file in the
-    same folder (readers skip names starting with a dot), then a rename over ``path``."""
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    """Write ``table`` to ``path`` as a whole or not at all (readers skip the hidden
+    temporary file, whose name starts with a dot)."""
+    with replaced_atomically(path) as temp:
         pq.write_table(table, temp)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 class ChunkAnnotator:

@@ -10,45 +10,15 @@ line, and every other line is still classified.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
+
+from quotestance.formats import TooLong
 
 MAX_LINE_BYTES = 1024 * 1024  # one record; a quote with its context is a few kB
-CHUNK = 64 * 1024  # what the rest of a too-long line is skipped by
 
 
 class RecordError(ValueError):
     """Why one input line is no record; the message names no value of the line."""
-
-
-class TooLong:
-    """Stands for a line longer than the cap; its bytes were read past, never held."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-
-
-def read_lines(
-    stream: BinaryIO, cap: int = MAX_LINE_BYTES
-) -> Iterator[tuple[int, bytes | TooLong]]:
-    """(line number, bytes) for every line; a line over ``cap`` bytes is read in chunks and
-    given as ``TooLong``, so memory stays bounded whatever the line length."""
-    number = 0
-    while True:
-        line = stream.readline(cap + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) <= cap or line.endswith(b"\n"):
-            yield number, line
-            continue
-        size = len(line)
-        while not line.endswith(b"\n"):
-            line = stream.readline(CHUNK)
-            if not line:
-                break
-            size += len(line)
-        yield number, TooLong(size)
 
 
 def _no_constant(name: str) -> Any:
