@@ -173,8 +173,14 @@ class PipelineFactory:
     detector: str = "auto"
     actors: str | None = None
     stance: bool = True
+    min_stance_score: float = 0.0
 
     def __call__(self) -> Any:
         from quotestance.pipeline import Pipeline
 
-        return Pipeline.default(detector=self.detector, actors=self.actors, stance=self.stance)
+        return Pipeline.default(
+            detector=self.detector,
+            actors=self.actors,
+            stance=self.stance,
+            min_stance_score=self.min_stance_score,
+        )

@@ -99,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the stance model (quotes, speakers and actors only; much faster)",
     )
     ann.add_argument(
+        "--min-stance-score",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="label a quote none when its stance label's calibrated score is under P "
+        "(0-1; the scores are kept; docs/stance-labels.md has precision/recall per P)",
+    )
+    ann.add_argument(
         "--actors",
         metavar="YAML",
         help="your actor file (names, aliases, types, affiliations) added to the built-in "
@@ -310,7 +318,7 @@ def annotate(args: argparse.Namespace) -> int:
         _fail(f"resume: {len(entries) - total} file(s) already in {args.output}, "
               f"{total} to go")  # fmt: skip
     work = any(isinstance(entry, Source | _Table) for entry in entries)
-    factory = PipelineFactory(args.detector, args.actors, stance=not args.no_stance)
+    factory = PipelineFactory(args.detector, args.actors, not args.no_stance, args.min_stance_score)
     if work and args.workers > 1 and args.detector in ("tagger", "hybrid"):
         from quotestance.pipeline import tagger_available
 
@@ -414,7 +422,7 @@ def annotate_ray(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
-    factory = PipelineFactory(args.detector, args.actors, stance=not args.no_stance)
+    factory = PipelineFactory(args.detector, args.actors, not args.no_stance, args.min_stance_score)
     try:
         result = ray_data.run(args.inputs, factory, options)
     except ray_data.UsageError as err:
@@ -604,6 +612,10 @@ def _check_annotate_args(args: argparse.Namespace) -> str | None:
         return "--workers must be at least 1"
     if args.batch_size < 1:
         return "--batch-size must be at least 1"
+    if not (0.0 <= args.min_stance_score <= 1.0):  # also refuses nan
+        return f"--min-stance-score must be between 0 and 1, not {args.min_stance_score}"
+    if args.min_stance_score and args.no_stance:
+        return "--min-stance-score needs the stance model: leave out --no-stance"
     if args.engine == "ray":
         return _check_ray_args(args)
     for option, value in (("--address", args.address), ("--ray-actors", args.ray_actors),

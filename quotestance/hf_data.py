@@ -58,25 +58,27 @@ def _stance_rows(path: str, fingerprint: str) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
-def _add_split_and_text(row: dict[str, Any]) -> dict[str, Any]:
+def _add_split_and_text(row: dict[str, Any], style: str = "repeat") -> dict[str, Any]:
     from quotestance.stance.data import row_text, split_of
 
     split = row.get("stance_split") or split_of(row)  # rows in memory may bring their own
-    return {"stance_split": split, "input_text": row_text(row)}
+    return {"stance_split": split, "input_text": row_text(row, style)}
 
 
 def stance_dataset(
     rows: list[dict[str, Any]] | None = None,
     path: str | Path | None = None,
     cache_dir: str | Path | None = CACHE_DIR,
+    style: str = "repeat",
 ) -> Any:
     """All stance rows as one ``datasets.Dataset`` with ``stance_split`` (by document) and
-    ``input_text`` (the classifier's input) added. ``rows`` in memory, else ``path``
-    (default ``data/stance/stance.jsonl``) through ``from_generator``, cached."""
+    ``input_text`` (the classifier's input in ``style``) added. ``rows`` in memory, else
+    ``path`` (default ``data/stance/stance.jsonl``) through ``from_generator``, cached."""
     ds = _datasets()
+    kwargs = {"fn_kwargs": {"style": style}}
     if rows is not None:
         dataset = ds.Dataset.from_list([dict(r) for r in rows])
-        return dataset.map(_add_split_and_text)
+        return dataset.map(_add_split_and_text, **kwargs)
     from quotestance.stance.data import STANCE_DATA
 
     source = Path(path) if path is not None else STANCE_DATA
@@ -85,7 +87,7 @@ def stance_dataset(
         gen_kwargs={"path": str(source), "fingerprint": file_fingerprint([source], True)},
         cache_dir=str(cache_dir) if cache_dir else None,
     )
-    return dataset.map(_add_split_and_text)
+    return dataset.map(_add_split_and_text, **kwargs)
 
 
 def stance_splits(dataset: Any, limit: int | None = None) -> dict[str, Any]:

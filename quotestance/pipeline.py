@@ -43,6 +43,7 @@ class Pipeline:
         speakers: bool = True,
         stance: bool = True,
         name_memory: bool = False,
+        min_stance_score: float = 0.0,
     ) -> Pipeline:
         """Text layer, verb mood, quote detection, speaker linking, actor resolution.
 
@@ -54,6 +55,8 @@ class Pipeline:
         quotes (and find their targets) where the stance model is installed.
         ``name_memory``: let a batch's documents share full personal names (opt-in; a
         document's actors then depend on its batch, see ``ActorResolver``).
+        ``min_stance_score``: a stance label whose calibrated score is under it becomes
+        ``none`` (its scores are kept).
         """
         from quotestance.detect.rules import QuoteDetector
         from quotestance.morphology import MoodAnalyser
@@ -93,7 +96,7 @@ class Pipeline:
             from quotestance.stance.classifier import StanceClassifier
             from quotestance.stance.target import TargetFinder
 
-            classifier = StanceClassifier.load()
+            classifier = StanceClassifier.load(min_score=min_stance_score)
             tagger_stage = next(
                 (st for st in stages if hasattr(st, "tagger") or st.name == "tagger"), None
             )

@@ -34,6 +34,18 @@ def test_stance_text_has_every_part_and_keeps_the_quote():
     assert stance_text("Wir kommen.") == "Sprecher: - | Verb: - | Zitat: Wir kommen."
 
 
+def test_marker_style_gives_the_context_once_with_the_quote_marked():
+    text = stance_text("Wir kommen.", "Er sagte: Wir kommen. Dann ging er.", "sagte", "Er",
+                       style="markers")  # fmt: skip
+    assert text == "Sprecher: Er | Verb: sagte | Text: Er sagte: [Z] Wir kommen. [/Z] Dann ging er."
+    assert text.count("Wir kommen.") == 1
+    # a quote not found in its context comes first, marked, and the context follows
+    text = stance_text("Wir gehen.", "Er sagte etwas.", style="markers")
+    assert text.endswith("Text: Er sagte etwas. [Z] Wir gehen. [/Z]")
+    long = stance_text("Die Mitte.", "x " * 600 + "Die Mitte." + " y" * 600, style="markers")
+    assert "[Z] Die Mitte. [/Z]" in long and len(long) < 700
+
+
 def test_long_context_is_cut_around_the_quote():
     context = "x " * 600 + "Die Mitte." + " y" * 600
     text = stance_text("Die Mitte.", context)
@@ -136,6 +148,43 @@ def test_saved_model_loads_and_classifies_records_in_order(trained):
     for _, scores in results:
         assert set(scores) == set(STANCE_LABELS)
         assert sum(scores.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_min_score_turns_unsure_labels_into_none_and_keeps_the_scores(trained):
+    from quotestance.stance.classifier import StanceClassifier
+
+    _, _, _, out = trained
+    records = [{"text": t, "context": t, "cue": "sagte", "speaker": "Er"} for t, _ in ROWS]
+    plain = StanceClassifier.load(out, bf16=False).classify_records(records)
+    strict = StanceClassifier.load(out, bf16=False, min_score=1.5).classify_records(records)
+    assert [scores for _, scores in strict] == [scores for _, scores in plain]
+    assert {label for label, _ in strict} == {"none"}
+    top = max(plain[0][1].values())
+    cut = StanceClassifier.load(out, bf16=False, min_score=top - 1e-3).classify_records(records)
+    assert cut[0][0] == plain[0][0]
+
+
+def test_full_finetuning_with_markers_saves_and_loads(tiny_base, tmp_path):
+    from quotestance.stance.classifier import StanceClassifier
+    from training.train_stance import StanceTrainer, StanceTrainingArguments
+
+    rows = [{"quote": t, "context": "Er sagte: " + t, "cue": "sagte", "speaker": "Er",
+             "label": label, "document": f"d{k}",
+             "stance_split": "calibration" if k == 2 else "train"}
+            for k in range(3) for t, label in ROWS]  # fmt: skip
+    args = StanceTrainingArguments(
+        output_dir=tmp_path, base_model=str(tiny_base), epochs=2, batch_size=4, bf16=False,
+        full_finetune=True, input_style="markers", balance="sampler",
+    )  # fmt: skip
+    trainer = StanceTrainer(args, rows)
+    assert "[Z]" in trainer.data["train"][0]["input_text"]
+    trainer.train()
+    trainer.save()
+    clf = StanceClassifier.load(tmp_path, bf16=False)
+    assert clf.config.full_finetune and clf.config.input_style == "markers"
+    records = [{"text": t, "context": "Er sagte: " + t} for t, _ in ROWS]
+    expected = trainer.classifier().classify_records(records)
+    assert clf.classify_records(records) == expected
 
 
 def test_classify_command_keeps_order_and_reports_bad_lines(trained, monkeypatch, tmp_path, capsys):

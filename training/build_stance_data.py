@@ -6,11 +6,18 @@ annotation files in ``annotation/``:
 - ``second_annotator.tsv``: an independent second annotation of 450 items (300 test, 150 train);
 - ``adjudicated.tsv``: the final decision where the two disagreed;
 - ``review.tsv``: a second reading, under the clarified guideline, of every first-pass
-  ``threat`` and ``cooperation``.
-Final label: adjudication, else review, else first pass. Writes ``stance.jsonl`` (one row per
-item: the item's fields plus ``label``, ``target`` with document offsets where found, and
-``label_source``) and ``agreement.json`` (Cohen's kappa and confusion of the double
-annotation).
+  ``threat`` and ``cooperation``;
+- ``contrast_review.tsv``: a third reading of the round-one items the contrasts of issue 13
+  touch (every threat, accusations without a target, cooperation in words of partnership,
+  ``none`` with words of condition) under the guideline's "Contrasts" section.
+Round two (active learning, ``round2_items.jsonl`` from ``build_stance_pool.py``):
+- ``round2_first_pass.tsv``: every item, labelled by reading;
+- ``round2_second.tsv``: an independent second annotation of 420 of them;
+- ``round2_adjudicated.tsv``: the decision where the two disagreed.
+Final label: contrast review, else adjudication, else review, else first pass. Writes
+``stance.jsonl`` (one row per item: the item's fields plus ``label``, ``target`` with document
+offsets where found, and ``label_source``) and ``agreement.json`` (Cohen's kappa, overall and
+per label, and confusion of each double annotation).
 
 Run: ``python training/build_stance_data.py``.
 """
@@ -27,12 +34,17 @@ REPO = Path(__file__).resolve().parents[1]
 STANCE = REPO / "data" / "stance"
 
 
-def read_labels(path: Path) -> dict[str, tuple[str, str]]:
+def read_labels(path: Path, column: int = 1) -> dict[str, tuple[str, str]]:
+    """``{id: (label, target)}`` of an annotation TSV (label in ``column``, target after it);
+    a missing file is empty, a header line is skipped."""
     out: dict[str, tuple[str, str]] = {}
+    if not path.exists():
+        return out
     for line in path.read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
-        if len(parts) < 2 or not parts[0].strip():
+        if len(parts) <= column or not parts[0].strip() or parts[0] == "id":
             continue
+        parts = [parts[0], *parts[column:]]
         label = parts[1].strip()
         if label not in STANCE_LABELS:
             raise ValueError(f"{path.name}: bad label {label!r} for {parts[0]!r}")
@@ -68,13 +80,44 @@ def target_offsets(item: dict, target: str) -> tuple[int, int] | None:
     return context_start + best, context_start + best + len(target)
 
 
+def agreement_of(first: dict, second: dict) -> dict:
+    """Cohen's kappa (overall and per label, one label against the rest) and confusion."""
+    common = [k for k in second if k in first]
+    a = [first[k][0] for k in common]
+    b = [second[k][0] for k in common]
+    return {
+        "items": len(common),
+        "cohen_kappa": round(kappa(a, b), 4),
+        "kappa_per_label": {
+            label: round(kappa([x == label for x in a], [y == label for y in b]), 4)
+            for label in STANCE_LABELS
+        },
+        "observed_agreement": round(
+            sum(x == y for x, y in zip(a, b, strict=True)) / max(1, len(common)), 4
+        ),
+        "disagreements": sum(x != y for x, y in zip(a, b, strict=True)),
+        "confusion_first_vs_second": {
+            f"{x}->{y}": n for (x, y), n in sorted(Counter(zip(a, b, strict=True)).items())
+        },
+    }
+
+
 def main() -> None:
     items = [json.loads(line) for line in (STANCE / "items.jsonl").open(encoding="utf-8")]
+    round2 = STANCE / "round2_items.jsonl"
+    if round2.exists():
+        for line in round2.open(encoding="utf-8"):
+            item = json.loads(line)
+            item["selection_scores"] = item.pop("model_scores", None)
+            items.append(item)
     notes = STANCE / "annotation"
-    first = read_labels(notes / "first_pass.tsv")
+    first = read_labels(notes / "first_pass.tsv") | read_labels(notes / "round2_first_pass.tsv")
     second = read_labels(notes / "second_annotator.tsv")
+    second2 = read_labels(notes / "round2_second.tsv")
     adjudicated = read_labels(notes / "adjudicated.tsv")
+    adjudicated |= read_labels(notes / "round2_adjudicated.tsv")
     review = read_labels(notes / "review.tsv")
+    contrast = read_labels(notes / "contrast_review.tsv", column=2)
     missing = [i["id"] for i in items if i["id"] not in first]
     if missing:
         raise SystemExit(f"{len(missing)} items have no first-pass label, e.g. {missing[0]!r}")
@@ -82,7 +125,8 @@ def main() -> None:
     rows = []
     for item in items:
         key = item["id"]
-        layers = (("adjudicated", adjudicated), ("review", review), ("first_pass", first))
+        layers = (("contrast_review", contrast), ("adjudicated", adjudicated),
+                  ("review", review), ("first_pass", first))  # fmt: skip
         source = next(name for name, table in layers if key in table)
         label, target = dict(layers)[source][key]
         if label == "none":
@@ -96,30 +140,31 @@ def main() -> None:
                 "target_start": span[0] if span else None,
                 "target_end": span[1] if span else None,
                 "label_source": source,
-                "double_annotated": key in second,
+                "double_annotated": key in second or key in second2,
             }
         )
     with open(STANCE / "stance.jsonl", "w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
-    common = [k for k in second if k in first]
-    a = [first[k][0] for k in common]
-    b = [second[k][0] for k in common]
-    agreement = {
-        "items": len(common),
-        "test_items": sum(1 for r in rows if r["double_annotated"] and r["split"] == "test"),
-        "cohen_kappa": round(kappa(a, b), 4),
-        "observed_agreement": round(
-            sum(x == y for x, y in zip(a, b, strict=True)) / len(common), 4
-        ),
-        "disagreements": sum(x != y for x, y in zip(a, b, strict=True)),
-        "confusion_first_vs_second": {
-            f"{x}->{y}": n for (x, y), n in sorted(Counter(zip(a, b, strict=True)).items())
-        },
+    agreement = agreement_of(first, second) | {
+        "test_items": sum(1 for r in rows if r["split"] == "test" and r["id"] in second),
         "review_changed": sum(1 for k, (lab, _) in review.items() if first[k][0] != lab),
         "review_items": len(review),
     }
+    before_contrast = {k: (adjudicated.get(k) or review.get(k) or first[k]) for k in contrast}
+    agreement["contrast_review"] = {
+        "items": len(contrast),
+        "changed": dict(
+            Counter(
+                f"{before_contrast[k][0]}->{lab}"
+                for k, (lab, _) in contrast.items()
+                if before_contrast[k][0] != lab
+            )
+        ),
+    }
+    if second2:
+        agreement["round2"] = agreement_of(first, second2)
     (STANCE / "agreement.json").write_text(json.dumps(agreement, indent=1) + "\n", encoding="utf-8")
     counts = Counter((r["split"], r["label"]) for r in rows)
     print(json.dumps(agreement, indent=1))

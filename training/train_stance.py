@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +35,11 @@ from quotestance.adapters import restore_training_state
 from quotestance.evaluation.stance import calibration_error, fit_temperature, stance_report
 from quotestance.hf_data import rows_of, stance_dataset, stance_splits, tokenize_stance
 from quotestance.stance.classifier import StanceClassifier, softmax
-from quotestance.stance.data import row_text
+from quotestance.stance.data import STANCE_DATA, read_rows, row_text
 from quotestance.stance.model import DEFAULT_STANCE_DIR, StanceConfig, build_model, save_stance
 
 REPO = Path(__file__).resolve().parents[1]
+CROSSLINGUAL = STANCE_DATA.parent / "crosslingual.jsonl"
 
 
 @dataclass
@@ -52,6 +54,11 @@ class StanceTrainingArguments:
     warmup_fraction: float = 0.06
     class_weight_power: float = 0.5  # weight = (n_max / n_label) ** power
     lora_r: int = 8
+    input_style: str = "repeat"  # "markers": the context once, the quote marked inside it
+    full_finetune: bool = False  # every encoder weight but the word embeddings, not LoRA
+    lr_encoder: float = 5e-5  # full fine-tuning only
+    balance: str = "loss"  # "loss": class-weighted loss; "sampler": class-balanced sampling
+    crosslingual: bool = False  # add data/stance/crosslingual.jsonl (English PLOVER) to train
     seed: int = 13
     bf16: bool = True
     resume: bool = False
@@ -62,14 +69,19 @@ class StanceTrainingArguments:
 class StanceTrainer:
     def __init__(self, args: StanceTrainingArguments, rows: list[dict] | None = None) -> None:
         self.args = args
+        if rows is None and args.crosslingual:
+            extra = [r | {"stance_split": "train"} for r in read_rows(CROSSLINGUAL)]
+            rows = [dict(r) for r in read_rows()] + extra  # English rows train only
         # load (rows in memory, else stance.jsonl, cached), split by document, tokenise below
-        self.data = stance_splits(stance_dataset(rows), args.limit)
+        self.data = stance_splits(stance_dataset(rows, style=args.input_style), args.limit)
         self.splits: dict[str, list[dict]] = {k: rows_of(v) for k, v in self.data.items()}
         self.config = StanceConfig(
             base_model=args.base_model,
             max_len=args.max_len,
             lora_r=args.lora_r,
             lora_alpha=2 * args.lora_r,
+            input_style=args.input_style,
+            full_finetune=args.full_finetune,
         )
         random.seed(args.seed)
         np.random.seed(args.seed)
@@ -84,9 +96,14 @@ class StanceTrainer:
         }
 
     def _batches(self, encoded, shuffle: bool, rng: random.Random):
-        """Batches of a tokenised split (``tokenize_stance``), padded to their longest row."""
+        """Batches of a tokenised split (``tokenize_stance``), padded to their longest row;
+        with ``balance="sampler"`` an epoch draws rows with probability ~ class weight."""
         order = list(range(len(encoded)))
-        if shuffle:
+        if shuffle and self.args.balance == "sampler":
+            weights = self.class_weights().tolist()
+            per_row = [weights[self.labels.index(label)] for label in encoded["label"]]
+            order = rng.choices(order, weights=per_row, k=len(order))
+        elif shuffle:
             rng.shuffle(order)
         for k in range(0, len(order), self.args.batch_size):
             chunk = encoded[order[k : k + self.args.batch_size]]
@@ -107,13 +124,16 @@ class StanceTrainer:
     def train(self) -> dict:
         args = self.args
         train = self.splits["train"]
-        params_adapter = [
-            p for n, p in self.model.named_parameters() if p.requires_grad and "lora_" in n
+        params_encoder = [
+            p
+            for n, p in self.model.named_parameters()
+            if p.requires_grad and n.startswith("encoder.")
         ]
         params_head = list(self.model.norm.parameters()) + list(self.model.head.parameters())
+        lr_encoder = args.lr_encoder if args.full_finetune else args.lr_adapter
         optimizer = torch.optim.AdamW(
             [
-                {"params": params_adapter, "lr": args.lr_adapter},
+                {"params": params_encoder, "lr": lr_encoder},
                 {"params": params_head, "lr": args.lr_head},
             ],
             weight_decay=0.01,
@@ -125,7 +145,9 @@ class StanceTrainer:
             optimizer,
             lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / max(1, total - warmup)),
         )
-        loss_fn = nn.CrossEntropyLoss(weight=self.class_weights())
+        loss_fn = nn.CrossEntropyLoss(
+            weight=self.class_weights() if args.balance == "loss" else None
+        )
         checkpoint = args.output_dir / "checkpoint.pt"
         start_epoch, step = 0, 0
         if args.resume and checkpoint.exists():
@@ -162,7 +184,9 @@ class StanceTrainer:
             trained = {
                 k: v
                 for k, v in self.model.state_dict().items()
-                if "lora_" in k or not k.startswith("encoder.")
+                if "lora_" in k
+                or not k.startswith("encoder.")
+                or (args.full_finetune and "word_embeddings" not in k)
             }
             torch.save(
                 {"model": trained, "optimizer": optimizer.state_dict(),
@@ -189,7 +213,7 @@ class StanceTrainer:
     def calibrate(self) -> dict:
         """Fit the temperature on the calibration split."""
         rows = self.splits["calibration"]
-        logits = self.classifier().logits([row_text(r) for r in rows])
+        logits = self.classifier().logits([row_text(r, self.args.input_style) for r in rows])
         gold = np.array([self.labels.index(r["label"]) for r in rows])
         self.config.temperature = fit_temperature(logits, gold)
         probs_raw = softmax(logits)
@@ -205,7 +229,7 @@ class StanceTrainer:
         """Macro-F1 (with bootstrap CI), per-label F1, confusion, ECE on a split."""
         rows = self.splits[split]
         clf = self.classifier()
-        logits = clf.logits([row_text(r) for r in rows])
+        logits = clf.logits([row_text(r, self.args.input_style) for r in rows])
         probs = softmax(logits / self.config.temperature)
         gold = [r["label"] for r in rows]
         return stance_report(gold, probs, self.labels)
@@ -221,11 +245,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--max-len", type=int, default=160)
+    parser.add_argument("--input-style", choices=("repeat", "markers"), default="repeat")
+    parser.add_argument("--full-finetune", action="store_true")
+    parser.add_argument("--balance", choices=("loss", "sampler", "none"), default="loss")
+    parser.add_argument("--crosslingual", action="store_true")
     parser.add_argument("--out", type=Path, default=DEFAULT_STANCE_DIR)
     parser.add_argument("--report", type=Path, default=REPO / "reports" / "stance_model.json")
     a = parser.parse_args(argv)
     args = StanceTrainingArguments(output_dir=a.out, base_model=a.base_model, epochs=a.epochs,
-                                   minutes=a.minutes, limit=a.limit, resume=a.resume)  # fmt: skip
+                                   minutes=a.minutes, limit=a.limit, resume=a.resume,
+                                   seed=a.seed, max_len=a.max_len, input_style=a.input_style,
+                                   full_finetune=a.full_finetune, balance=a.balance,
+                                   crosslingual=a.crosslingual)  # fmt: skip
     trainer = StanceTrainer(args)
     sizes = {k: len(v) for k, v in trainer.splits.items()}
     print("rows per split:", sizes)
@@ -235,7 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     (args.output_dir / "checkpoint.pt").unlink(missing_ok=True)
     result["test"] = trainer.evaluate("test")
     result["seed"] = trainer.evaluate("seed")
-    result["command"] = "python training/train_stance.py"
+    result["command"] = "python training/train_stance.py " + " ".join(argv or sys.argv[1:])
+    result["arguments"] = {k: str(v) for k, v in vars(args).items()}
     a.report.parent.mkdir(parents=True, exist_ok=True)
     a.report.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: result[k] for k in ("training", "calibration")}, indent=1))

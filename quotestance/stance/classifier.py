@@ -21,7 +21,9 @@ from quotestance.stance.model import StanceConfig, StanceModel, load_stance
 CHARS_PER_TOKEN = 8
 
 
-def stance_input(quote: str, context: str, cue: str, speaker: str, max_len: int) -> str:
+def stance_input(
+    quote: str, context: str, cue: str, speaker: str, max_len: int, style: str = "repeat"
+) -> str:
     """``stance_text`` of the fields cut to ``max_len * CHARS_PER_TOKEN`` characters each, the
     context to a window around the quote's place in it wider than the one ``stance_text``
     keeps: the same text for any input the model could see whole, bounded for any other."""
@@ -35,7 +37,7 @@ def stance_input(quote: str, context: str, cue: str, speaker: str, max_len: int)
     if len(context) > 2 * half + len(cut):
         at = max(0, context.find(cut.strip()[:40]))
         context = context[max(0, at - half) : at + half]
-    return stance_text(cut, context, cue[:limit], speaker[:limit])
+    return stance_text(cut, context, cue[:limit], speaker[:limit], style)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -57,6 +59,7 @@ class StanceClassifier:
         config: StanceConfig,
         batch_size: int = 32,
         bf16: bool = True,
+        min_score: float = 0.0,
     ) -> None:
         from quotestance.backbone import text_prefix
 
@@ -65,6 +68,7 @@ class StanceClassifier:
         self.config = config
         self.batch_size = batch_size
         self.bf16 = bf16
+        self.min_score = min_score  # a label scored under it becomes "none"
         self.prefix = text_prefix(config.base_model)
 
     @classmethod
@@ -108,10 +112,12 @@ class StanceClassifier:
         return softmax(self.logits(texts) / self.config.temperature)
 
     def _scores(self, probs: np.ndarray) -> list[tuple[str, dict[str, float]]]:
+        """(label, scores) per row: the top label, or ``none`` where its score is under
+        ``min_score``; the scores as computed."""
         labels = self.config.labels
         return [
             (
-                labels[int(p.argmax())],
+                labels[int(p.argmax())] if p.max() >= self.min_score else "none",
                 {label: round(float(v), 4) for label, v in zip(labels, p, strict=True)},
             )
             for p in probs
@@ -129,6 +135,7 @@ class StanceClassifier:
                 str(r.get("cue") or ""),
                 str(r.get("speaker") or ""),
                 self.config.max_len,
+                self.config.input_style,
             )
             for r in records
         ]
@@ -144,6 +151,7 @@ class StanceClassifier:
                 q.cue.text if q.cue else "",
                 q.speaker.text if q.speaker else "",
                 self.config.max_len,
+                self.config.input_style,
             )
             for d, q in pairs
         ]  # quote_input's text, cut before tokenising

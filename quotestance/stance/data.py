@@ -41,5 +41,5 @@ def read_rows(path: Path = STANCE_DATA) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def row_text(row: dict[str, Any]) -> str:
-    return stance_text(row["quote"], row["context"], row["cue"], row["speaker"])
+def row_text(row: dict[str, Any], style: str = "repeat") -> str:
+    return stance_text(row["quote"], row["context"], row["cue"], row["speaker"], style)

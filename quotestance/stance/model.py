@@ -29,6 +29,8 @@ class StanceConfig(JSONConfig):
     lora_targets: tuple[str, ...] = ("query", "key", "value", "dense")
     labels: tuple[str, ...] = STANCE_LABELS
     temperature: float = 1.0  # fitted on held-out data after training
+    input_style: str = "repeat"  # quotestance.stance.inputs.INPUT_STYLES
+    full_finetune: bool = False  # True: every encoder weight trained (no LoRA)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -58,11 +60,33 @@ def build_model(config: StanceConfig) -> tuple[StanceModel, Any]:
     from quotestance.backbone import load_backbone
 
     encoder, tokenizer = load_backbone(config.base_model)
-    encoder = add_lora(encoder, config)
+    if config.full_finetune:  # every weight but the (shared, frozen) word embeddings trains
+        for name, param in encoder.named_parameters():
+            param.requires_grad = "word_embeddings" not in name
+    else:
+        encoder = add_lora(encoder, config)
     return StanceModel(encoder, encoder.config.hidden_size, len(config.labels)), tokenizer
 
 
+def trained_encoder_state(model: StanceModel) -> dict[str, torch.Tensor]:
+    """What full fine-tuning changed: every encoder tensor but the frozen word embeddings."""
+    return {
+        f"encoder.{k}": v
+        for k, v in model.encoder.state_dict().items()
+        if "word_embeddings" not in k
+    }
+
+
 def save_stance(model: StanceModel, config: StanceConfig, directory: Path) -> Path:
+    if config.full_finetune:
+        from safetensors.torch import save_file
+
+        directory.mkdir(parents=True, exist_ok=True)
+        state = trained_encoder_state(model) | model.head_state()
+        save_file({k: v.detach().contiguous().float() for k, v in state.items()},
+                  str(directory / WEIGHTS_FILE))  # fmt: skip
+        (directory / CONFIG_FILE).write_text(config.to_json() + "\n", encoding="utf-8")
+        return directory
     save_adapted(
         model.encoder, model.head_state(), config.to_json(),
         directory / WEIGHTS_FILE, directory / CONFIG_FILE,
@@ -79,6 +103,12 @@ def load_stance(directory: Path | None = None) -> tuple[StanceModel, Any, Stance
         )
     config = StanceConfig.from_json((directory / CONFIG_FILE).read_text(encoding="utf-8"))
     model, tokenizer = build_model(config)
+    if config.full_finetune:
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(directory / WEIGHTS_FILE)), strict=False)
+        model.eval()
+        return model, tokenizer, config
     model.encoder, heads = load_adapted(model.encoder, directory / WEIGHTS_FILE)
     load_heads(model, heads, directory / WEIGHTS_FILE)
     return model, tokenizer, config
