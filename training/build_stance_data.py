@@ -104,11 +104,14 @@ def agreement_of(first: dict, second: dict) -> dict:
 
 def main() -> None:
     items = [json.loads(line) for line in (STANCE / "items.jsonl").open(encoding="utf-8")]
+    for item in items:
+        item["selection_scores"] = ""  # round one chose by corpus and keywords, not scores
     round2 = STANCE / "round2_items.jsonl"
     if round2.exists():
         for line in round2.open(encoding="utf-8"):
             item = json.loads(line)
-            item["selection_scores"] = item.pop("model_scores", None)
+            # the model's scores that chose the item, as JSON text (one column type for all rows)
+            item["selection_scores"] = json.dumps(item.pop("model_scores", None))
             items.append(item)
     notes = STANCE / "annotation"
     first = read_labels(notes / "first_pass.tsv") | read_labels(notes / "round2_first_pass.tsv")

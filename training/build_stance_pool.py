@@ -63,22 +63,35 @@ SEED = 13
 GPL = "GPL-3.0"
 
 
-def redewiedergabe_items(limit_per_file: int = 40) -> list[dict]:
-    """Gold direct/indirect speech of the Redewiedergabe main corpus (speech only)."""
+RW_FOLDERS = {
+    "main": "main/tsv",
+    "samples": "additional/single_annotated/samples/tsv",
+    "nonfict": "additional/single_annotated/full_nonfict/tsv",
+}
+
+
+def redewiedergabe_items(
+    limit_per_file: int = 40,
+    folder: str = "main",
+    forms: tuple[str, ...] = ("Direct", "Indirect"),
+) -> list[dict]:
+    """Gold speech (``forms``; ``Reported`` holds speech acts such as *drohte ihm*) of a
+    Redewiedergabe folder, at most ``limit_per_file`` a file."""
     items: list[dict] = []
-    directory = shared_data_dir() / "redewiedergabe" / "main" / "tsv"
+    directory = shared_data_dir() / "redewiedergabe" / RW_FOLDERS[folder]
     for doc in iter_redewiedergabe(directory):
         spans = _sentence_spans(doc)
         ordered = [spans[k] for k in sorted(spans)]
         kept = 0
         for number, quote in enumerate(doc.gold, 1):
-            if quote.form not in ("Direct", "Indirect") or quote.medium != "Speech":
+            if quote.form not in forms or quote.medium != "Speech":
                 continue
             text, start, end = _message_text(doc, quote)
             if len(text.split()) < 4 or len(text) > 1200:
                 continue
+            prefix = "rw" if folder == "main" else f"rw-{folder}"
             items.append({
-                "id": f"rw:{doc.name}:{number}", "corpus": "redewiedergabe",
+                "id": f"{prefix}:{doc.name}:{number}", "corpus": "redewiedergabe",
                 "document": doc.name, "split": "train", "origin": "gold",
                 "message_tokens": [], "start": start, "end": end, "form": quote.form,
                 "quote": text, "context": _context(doc.text, ordered, start, end),
@@ -91,11 +104,14 @@ def redewiedergabe_items(limit_per_file: int = 40) -> list[dict]:
     return items
 
 
-def harmful_items() -> list[dict]:
-    """GermEval harmful-content posts whose own label is violence-related or criticism."""
+HARMFUL_POOL = {"vio": {"prospensity", "call2violence", "other", "support"}, "dbo": {"criticism"}}
+
+
+def harmful_items(keep: dict[str, set[str]] = HARMFUL_POOL) -> list[dict]:
+    """GermEval harmful-content posts whose own label is in ``keep`` (by default the
+    violence-related ones and criticism)."""
     items: list[dict] = []
     base = shared_data_dir() / "germeval-harmful-content" / "GermEval2026"
-    keep = {"vio": {"prospensity", "call2violence", "other", "support"}, "dbo": {"criticism"}}
     for task, labels in keep.items():
         path = base / f"{task}_train_26.csv"
         with open(path, encoding="utf-8", newline="") as handle:
@@ -183,23 +199,55 @@ def select(pool: list[dict], budget: dict[str, int], entropy_budget: int) -> lis
     return selected
 
 
+def build_round3_pool() -> list[dict]:
+    """Round three, for threat and cooperation: Redewiedergabe speech not in round two's
+    pool (reported speech acts of the main corpus, the single-annotated samples and
+    non-fiction) and the GermEval posts the first pool left out (their label ``nothing``)
+    that hold a threat or cooperation keyword."""
+    seen: set[str] = set()
+    for name in ("items.jsonl", "pool.jsonl", "round2_items.jsonl"):
+        path = STANCE_DIR / name
+        if path.exists():
+            with open(path, encoding="utf-8") as handle:
+                seen.update(json.loads(line)["id"] for line in handle)
+    pool = redewiedergabe_items(60, "main", ("Reported",))
+    pool += redewiedergabe_items(60, "samples", ("Direct", "Indirect", "Reported"))
+    pool += redewiedergabe_items(200, "nonfict", ("Direct", "Indirect", "Reported"))
+    posts = harmful_items({"vio": {"nothing"}, "dbo": {"nothing"}})
+    # 29,000 posts: only those with threat or cooperation words enter (a keyword signal
+    # choosing what the model scores; it labels nothing)
+    pool += [p for p in posts if ENRICH_THREAT.search(p["quote"]) or ENRICH.search(p["quote"])]
+    out, ids = [], set()
+    for item in pool:
+        if item["id"] not in seen and item["id"] not in ids:
+            ids.add(item["id"])
+            item["selection"] = "pool"
+            out.append(item)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--round", type=int, choices=(2, 3), default=2)
     parser.add_argument("--threat", type=int, default=1300)
     parser.add_argument("--cooperation", type=int, default=900)
     parser.add_argument("--accusation", type=int, default=800)
     parser.add_argument("--uncertain", type=int, default=300)
     args = parser.parse_args(argv)
-    pool = build_pool()
+    pool = build_pool() if args.round == 2 else build_round3_pool()
     print(f"pool: {len(pool)} items", flush=True)
     score(pool)
-    with open(STANCE_DIR / "pool.jsonl", "w", encoding="utf-8") as handle:
+    with open(STANCE_DIR / f"pool{'' if args.round == 2 else '3'}.jsonl", "w",
+              encoding="utf-8") as handle:  # fmt: skip
         for item in pool:
             handle.write(json.dumps(item, ensure_ascii=False) + "\n")
     budget = {"threat": args.threat, "cooperation": args.cooperation,
               "accusation": args.accusation}  # fmt: skip
     selected = select(pool, budget, args.uncertain)
-    with open(STANCE_DIR / "round2_items.jsonl", "w", encoding="utf-8") as handle:
+    if args.round == 3:
+        for item in selected:
+            item["selection"] += "/round3"
+    with open(STANCE_DIR / f"round{args.round}_items.jsonl", "w", encoding="utf-8") as handle:
         for item in selected:
             handle.write(json.dumps(item, ensure_ascii=False) + "\n")
     counts: dict[str, int] = {}
