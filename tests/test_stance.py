@@ -234,12 +234,32 @@ def test_target_is_the_other_side_named_in_the_quote():
     doc = Pipeline.default(detector="rules", stance=False).annotate(text)
     quote = next(q for q in doc.quotes if "Gespräche" in q.text)
     quote.stance = "cooperation"
-    TargetFinder()(doc)
-    assert quote.target is not None and quote.target.text == "der amerikanischen Seite"
+    for finder in (TargetFinder(scorer=None), TargetFinder()):  # the rules, the learned scorer
+        quote.target = None
+        finder(doc)
+        assert quote.target is not None and quote.target.text == "der amerikanischen Seite"
     none_quote = Quote(0, 8, "Russland", "direct", stance="none", speaker=Mention(0, 8, "x"))
     doc.quotes.append(none_quote)
     TargetFinder()(doc)
     assert none_quote.target is None
+
+
+def test_target_scorer_picks_the_best_candidate_and_keeps_a_threshold():
+    from quotestance.pipeline import Pipeline
+    from quotestance.stance.target import TargetFinder, TargetScorer, is_actor_head
+
+    text = "Die Regierung warf der Opposition Verrat vor, sagte der Sprecher."
+    doc = Pipeline.default(detector="rules", stance=False).annotate(text)
+    quote = Quote(0, 44, text[:44], "reported", stance="accusation")
+    doc.quotes = [quote]
+    prefer_after_article = TargetScorer({"article:der": 4.0}, -2.0, 0.5)
+    TargetFinder(scorer=prefer_after_article)(doc)
+    assert quote.target is not None and quote.target.text.startswith("der Opposition")
+    unsure = TargetScorer({"article:der": 4.0}, -2.0, 0.99)
+    TargetFinder(scorer=unsure)(doc)
+    assert quote.target is None  # its best score (0.88) is under the threshold
+    assert is_actor_head("bundesregierung", frozenset({"regierung"}))
+    assert not is_actor_head("eindruck", frozenset({"regierung"}))
 
 
 def test_encoders_of_one_base_share_their_word_embeddings():

@@ -116,7 +116,12 @@ def build(rows: list[dict], finder: TargetFinder) -> list[dict]:
 
 
 def _hit(mention: Mention | None, gold: tuple[int, int] | None) -> bool:
-    return mention is not None and gold is not None and mention.start < gold[1] and mention.end > gold[0]
+    return (
+        mention is not None
+        and gold is not None
+        and mention.start < gold[1]
+        and mention.end > gold[0]
+    )
 
 
 def score_predictions(examples: list[dict], predict) -> dict:
@@ -194,11 +199,9 @@ def main(argv: list[str] | None = None) -> None:
         "command": "python training/train_targets.py",
     }  # fmt: skip
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(
-        json.dumps({"weights": weights, "bias": scorer.bias, "threshold": tuned,
-                    "actor_heads": sorted(finder.actor_heads)}, indent=1) + "\n",  # fmt: skip
-        encoding="utf-8",
-    )
+    saved = {"weights": weights, "bias": scorer.bias, "threshold": tuned,
+             "actor_heads": sorted(finder.actor_heads)}  # fmt: skip
+    a.out.write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
     a.report.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({k: report[k] for k in ("threshold", "calibration", "test")}, indent=1))
 

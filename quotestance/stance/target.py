@@ -25,7 +25,6 @@ from quotestance.speakers.actors import ActorRegistry
 from quotestance.speakers.mentions import Candidate, find_candidates
 from quotestance.speakers.resolve import ParagraphCountries, paragraph_country
 
-
 TARGET_MODEL = Path(__file__).resolve().parents[1] / "resources" / "stance_model" / "targets.json"
 PREPOSITIONS = {"gegen", "an", "mit", "von", "für", "über", "zu", "zwischen", "bei", "auf",
                 "vor", "nach", "um", "aus", "in", "durch"}  # fmt: skip
@@ -83,7 +82,7 @@ class TargetFinder:
     name = "targets"
 
     def __init__(
-        self, registry: ActorRegistry | None = None, scorer: TargetScorer | None | str = "auto"
+        self, registry: ActorRegistry | None = None, scorer: TargetScorer | str | None = "auto"
     ) -> None:
         self.registry = registry or ActorRegistry.default()
         self.scorer = TargetScorer.load() if scorer == "auto" else scorer
