@@ -223,3 +223,43 @@ def test_a_document_that_breaks_the_pipeline_is_reported_and_the_rest_written(
         spans(records[0]["quotes"]),
         spans(records[2]["quotes"]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--min-stance-score", "1.5"], "--min-stance-score must be between 0 and 1"),
+        (["--min-stance-score", "nan"], "--min-stance-score must be between 0 and 1"),
+        (["--min-stance-score", "0.5", "--no-stance"], "--min-stance-score needs the stance"),
+    ],
+)
+def test_min_stance_score_is_checked_before_anything_runs(tmp_path, capsys, extra, message):
+    f = tmp_path / "a.txt"
+    f.write_text('Er sagte: "Wir kommen."', encoding="utf-8")
+    out_file = tmp_path / "out.jsonl"
+    code, out, err = run(["annotate", str(f), "-o", str(out_file), *extra], capsys)
+    assert code == 2 and out == "" and not out_file.exists()
+    assert one_line(err).startswith("quotestance: " + message)
+
+
+@pytest.mark.slow
+def test_min_stance_score_reaches_the_stance_stage_and_keeps_the_scores(tmp_path, capsys):
+    from quotestance.pipeline import stance_available
+
+    if not stance_available():
+        pytest.skip("the stance model is not installed")
+    f = tmp_path / "a.txt"
+    f.write_text(
+        'US-Außenminister Kerry drohte Russland mit dem Abbruch der Gespräche. "Wir sind '
+        'bereit, mit Moskau zusammenzuarbeiten", sagte der Sprecher.',
+        encoding="utf-8",
+    )
+    outputs = {}
+    for p in ("0", "1"):
+        code = main(["annotate", "--format", "jsonl", "--min-stance-score", p, str(f)])
+        out, _ = capsys.readouterr()
+        assert code == 0
+        outputs[p] = json.loads(out)["quotes"]
+    assert any(q["stance"] != "none" for q in outputs["0"])
+    assert all(q["stance"] == "none" and q["target"] is None for q in outputs["1"])
+    assert [q["stance_scores"] for q in outputs["1"]] == [q["stance_scores"] for q in outputs["0"]]

@@ -204,6 +204,28 @@ STANCE_EXPECTED = [
 ]
 
 
+# every seed quote, labelled by reading (data/stance/stance.jsonl, split "seed"; the README's
+# table): the ultimatum (q10), the announced suspension (q12) and its condition (q13) are
+# threats; the readiness and the search for a normalisation (q4, q6) cooperation
+SEED_LABELS = [
+    ("Die USA geben Russland eine Mitschuld", "accusation"),
+    ("US-Außenminister Kerry drohte mit einem Abbruch", "threat"),
+    ("Der Kreml erklärte umgehend seine Bereitschaft", "cooperation"),
+    ('Präsident Wladimir Putin habe "das Außen- und', "cooperation"),
+    ('"Es ist vorgesehen, in sehr naher Zukunft', "cooperation"),
+    ('Ziel solcher Beratungen sei es, "nach möglichen', "cooperation"),
+    ("Kerry droht Russland", "threat"),
+    ("US-Außenminister Kerry drohte Russland mit", "threat"),
+    ("wegen der andauernden Bombenangriffe auf Aleppo", "threat"),
+    ("US-Außenminister John Kerry stellte seinem", "threat"),
+    ("Die Kontakte würden danach so lange unterbrochen", "threat"),
+    ("dass sich die USA vorbereiteten, das bilaterale", "threat"),
+    ('"Es sei denn, Russland unternimmt unmittelbare', "threat"),
+    ("Kerry habe sich sehr besorgt über die Angriffe", "accusation"),
+    ("Seit Ende der Waffenruhe sollen in der belagerten Stadt", "none"),
+]
+
+
 @pytest.fixture(scope="module", params=["rules", "auto"])
 def stance_quotes(request):
     """The seed's quotes with the stance model (its real weights: the slow tests)."""
@@ -225,3 +247,11 @@ def test_seed_stance(stance_quotes, prefix, stance, target):
         assert quote.target is None
     if target is not None:
         assert quote.target is not None and quote.target.text == target
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("prefix", "stance"), SEED_LABELS)
+def test_every_seed_quote_gets_its_label(stance_quotes, prefix, stance):
+    """The model's label (no rule for the seed) for each of the 15 quotes."""
+    (quote,) = [q for q in stance_quotes if q.text.startswith(prefix)]
+    assert quote.stance == stance, (quote.text[:60], quote.stance_scores)
