@@ -14,6 +14,8 @@ Round two (active learning, ``round2_items.jsonl`` from ``build_stance_pool.py``
 - ``round2_first_pass.tsv``: every item, labelled by reading;
 - ``round2_second.tsv``: an independent second annotation of 420 of them;
 - ``round2_adjudicated.tsv``: the decision where the two disagreed.
+Round three (``round3_items.jsonl``, ``build_stance_pool.py --round 3``: threat and
+cooperation candidates from Redewiedergabe and GermEval posts): ``round3_first_pass.tsv``.
 Final label: contrast review, else adjudication, else review, else first pass. Writes
 ``stance.jsonl`` (one row per item: the item's fields plus ``label``, ``target`` with document
 offsets where found, and ``label_source``) and ``agreement.json`` (Cohen's kappa, overall and
@@ -106,15 +108,18 @@ def main() -> None:
     items = [json.loads(line) for line in (STANCE / "items.jsonl").open(encoding="utf-8")]
     for item in items:
         item["selection_scores"] = ""  # round one chose by corpus and keywords, not scores
-    round2 = STANCE / "round2_items.jsonl"
-    if round2.exists():
-        for line in round2.open(encoding="utf-8"):
+    for name in ("round2_items.jsonl", "round3_items.jsonl"):
+        if not (STANCE / name).exists():
+            continue
+        for line in (STANCE / name).open(encoding="utf-8"):
             item = json.loads(line)
             # the model's scores that chose the item, as JSON text (one column type for all rows)
             item["selection_scores"] = json.dumps(item.pop("model_scores", None))
             items.append(item)
     notes = STANCE / "annotation"
-    first = read_labels(notes / "first_pass.tsv") | read_labels(notes / "round2_first_pass.tsv")
+    first = read_labels(notes / "first_pass.tsv")
+    first |= read_labels(notes / "round2_first_pass.tsv")
+    first |= read_labels(notes / "round3_first_pass.tsv")
     second = read_labels(notes / "second_annotator.tsv")
     second2 = read_labels(notes / "round2_second.tsv")
     adjudicated = read_labels(notes / "adjudicated.tsv")
