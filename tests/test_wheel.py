@@ -23,6 +23,7 @@ REQUIRED = (
     "tagger/tagger.json",
     "stance_model/stance.safetensors",
     "stance_model/stance.json",
+    "stance_model/targets.json",
     "speakers/linker.json",
     "actors/builtin.yaml",
     "cues/cues.tsv",

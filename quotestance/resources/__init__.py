@@ -7,7 +7,8 @@
       actors/        builtin.yaml: the built-in actor registry
       speakers/      linker.json: the speaker linker (training/train_speaker.py)
       tagger/        tagger.json + tagger.safetensors: the quote tagger (training/train_tagger.py)
-      stance_model/  stance.json + stance.safetensors: the stance model (training/train_stance.py)
+      stance_model/  stance.json + stance.safetensors: the stance model (training/train_stance.py);
+                     targets.json: its target scorer (training/train_targets.py)
 
 Every module finds these files through :func:`resource_path`, never by a path of its own. The
 files are read with :mod:`importlib.resources`; libraries that want a real file (safetensors,
@@ -36,7 +37,7 @@ FOLDER = "resources"
 # are documentation and left out of the version
 COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "tagger": ("tagger", ("tagger.json", "tagger.safetensors")),
-    "stance": ("stance_model", ("stance.json", "stance.safetensors")),
+    "stance": ("stance_model", ("stance.json", "stance.safetensors", "targets.json")),
     "speakers": ("speakers", ("linker.json",)),
     "cues": ("cues", ("cues.tsv", "speech_acts.tsv")),
     "actors": ("actors", ("builtin.yaml",)),

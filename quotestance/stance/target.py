@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quotestance.document import Document, Mention, Quote
+from quotestance.resources import resource_path
 from quotestance.speakers.actors import ActorRegistry
 from quotestance.speakers.mentions import Candidate, find_candidates
 from quotestance.speakers.resolve import ParagraphCountries, paragraph_country
 
-TARGET_MODEL = Path(__file__).resolve().parents[1] / "resources" / "stance_model" / "targets.json"
+TARGET_MODEL = resource_path("stance_model", "targets.json")
 PREPOSITIONS = {"gegen", "an", "mit", "von", "für", "über", "zu", "zwischen", "bei", "auf",
                 "vor", "nach", "um", "aus", "in", "durch"}  # fmt: skip
 TARGET_KINDS = ("name", "nominal", "pronoun")
