@@ -4,9 +4,9 @@ Each model directory (``train_stance.py --out``) is scored on the same rows, thr
 path of ``quotestance classify``: the test split (every gold quote of the SpkAtt-news dev
 articles, never trained on), the calibration split (what a model is *chosen* on) and the seed
 article; optionally the held-out parliament check (``evaluate_parliament.py``'s utterances of
-``umanlp/speechact``). ``--ensemble`` adds the mean of the models' probabilities as one more
-row. For the model named by ``--thresholds`` the per-label precision/recall at several values
-of ``annotate --min-stance-score`` is tabulated.
+``umanlp/speechact``). ``--ensemble [NAME ...]`` adds the mean of the (named) models'
+probabilities as one more row. For the model named by ``--thresholds`` the per-label
+precision/recall at several values of ``annotate --min-stance-score`` is tabulated.
 
 Run: ``python training/compare_stance.py NAME=DIR ... [--ensemble] [--thresholds NAME]
 [--speechact TSV ...]``. Writes ``reports/stance_comparison.json`` and ``.md``.
@@ -105,7 +105,9 @@ def markdown(result: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help="NAME=DIR")
-    parser.add_argument("--ensemble", action="store_true")
+    parser.add_argument(
+        "--ensemble", nargs="*", metavar="NAME", help="add the mean of these models (or all)"
+    )
     parser.add_argument("--thresholds", help="NAME of the model for the threshold table")
     parser.add_argument("--speechact", type=Path, nargs="*", default=[])
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "stance_comparison")
@@ -129,9 +131,10 @@ def main(argv: list[str] | None = None) -> None:
         if parliament_rows:
             probs[name]["parliament"] = probabilities(Path(directory), parliament_rows)
         print(f"scored {name}", flush=True)
-    if a.ensemble and len(models) > 1:
-        probs["ensemble of " + " + ".join(models)] = {
-            s: np.mean([probs[n][s] for n in models], axis=0) for s in probs[next(iter(models))]
+    members = (a.ensemble or list(models)) if a.ensemble is not None else []
+    if len(members) > 1:
+        probs["ensemble of " + " + ".join(members)] = {
+            s: np.mean([probs[n][s] for n in members], axis=0) for s in probs[members[0]]
         }
     result: dict = {"models": {}}
     for name, by_split in probs.items():
