@@ -126,7 +126,13 @@ def render(gold_fig: dict, e2e: dict, baselines: dict, model: dict, agreement: d
         f"Annotation agreement: Cohen's kappa {agreement['cohen_kappa']} on "
         f"{agreement['items']} items annotated twice independently ({agreement['test_items']} "
         f"of them test items), observed agreement {agreement['observed_agreement']}; "
-        f"{agreement['disagreements']} disagreements adjudicated.",
+        f"{agreement['disagreements']} disagreements adjudicated"
+        + (
+            f"; in round two (active learning) kappa {agreement['round2']['cohen_kappa']} on "
+            f"{agreement['round2']['items']} new items."
+            if agreement.get("round2")
+            else "."
+        ),
         "",
         "## Gold quotes (`quotestance classify`)",
         "",
