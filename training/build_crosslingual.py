@@ -16,9 +16,13 @@ Writes ``data/stance/crosslingual.jsonl``. Run: ``python training/build_crosslin
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from quotestance.corpora.split import shared_data_dir
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # training.* run as a script
+from training.build_stance_items import count_by, write_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "data" / "stance" / "crosslingual.jsonl"
@@ -51,14 +55,8 @@ def plover_rows() -> list[dict]:
 
 def main() -> None:
     rows = plover_rows()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with open(OUT, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row["label"]] = counts.get(row["label"], 0) + 1
-    print(f"{len(rows)} rows -> {OUT}: {counts}")
+    write_jsonl(OUT, rows)
+    print(f"{len(rows)} rows -> {OUT}: {count_by(rows, 'label')}")
 
 
 if __name__ == "__main__":

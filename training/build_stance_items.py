@@ -160,6 +160,23 @@ def gnad_documents(categories: tuple[str, ...]) -> list[Document]:
     ]
 
 
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    """One JSON object a line (UTF-8, non-ASCII kept), the folder made if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def count_by(rows: list[dict], *fields: str) -> dict[str, int]:
+    """How many rows share each ``a/b/…`` combination of ``fields``, sorted."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        key = "/".join(str(row[f]) for f in fields)
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def gepade_selection(items: list[dict], sample: int, enriched: int) -> list[dict]:
     rng = random.Random(SEED)
     shuffled = items[:]
@@ -203,14 +220,8 @@ def main(argv: list[str] | None = None) -> None:
     for item in extra:
         item["selection"] = "keyword-enriched-2"
     items += extra
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-    counts: dict[str, int] = {}
-    for item in items:
-        key = f"{item['corpus']}/{item['split']}/{item['selection']}"
-        counts[key] = counts.get(key, 0) + 1
+    write_jsonl(args.out, items)
+    counts = count_by(items, "corpus", "split", "selection")
     print(json.dumps(counts, indent=1), f"\n{len(items)} items -> {args.out}")
 
 

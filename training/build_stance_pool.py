@@ -52,9 +52,11 @@ from training.build_stance_items import (
     _message_text,
     _role_text,
     _sentence_spans,
+    count_by,
     detected_items,
     gnad_documents,
     gold_items,
+    write_jsonl,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -205,7 +207,7 @@ def build_round3_pool() -> list[dict]:
     non-fiction) and the GermEval posts the first pool left out (their label ``nothing``)
     that hold a threat or cooperation keyword."""
     seen: set[str] = set()
-    for name in ("items.jsonl", "pool.jsonl", "round2_items.jsonl"):
+    for name in ("items.jsonl", "round2_items.jsonl"):
         path = STANCE_DIR / name
         if path.exists():
             with open(path, encoding="utf-8") as handle:
@@ -237,24 +239,16 @@ def main(argv: list[str] | None = None) -> None:
     pool = build_pool() if args.round == 2 else build_round3_pool()
     print(f"pool: {len(pool)} items", flush=True)
     score(pool)
-    with open(STANCE_DIR / f"pool{'' if args.round == 2 else '3'}.jsonl", "w",
-              encoding="utf-8") as handle:  # fmt: skip
-        for item in pool:
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+    write_jsonl(STANCE_DIR / f"pool{'' if args.round == 2 else '3'}.jsonl", pool)
     budget = {"threat": args.threat, "cooperation": args.cooperation,
               "accusation": args.accusation}  # fmt: skip
     selected = select(pool, budget, args.uncertain)
     if args.round == 3:
         for item in selected:
             item["selection"] += "/round3"
-    with open(STANCE_DIR / f"round{args.round}_items.jsonl", "w", encoding="utf-8") as handle:
-        for item in selected:
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-    counts: dict[str, int] = {}
-    for item in selected:
-        key = f"{item['corpus']}/{item['selection']}"
-        counts[key] = counts.get(key, 0) + 1
-    print(json.dumps(dict(sorted(counts.items())), indent=1), f"\n{len(selected)} selected")
+    write_jsonl(STANCE_DIR / f"round{args.round}_items.jsonl", selected)
+    counts = count_by(selected, "corpus", "selection")
+    print(json.dumps(counts, indent=1), f"\n{len(selected)} selected")
 
 
 if __name__ == "__main__":

@@ -22,16 +22,10 @@ import numpy as np
 
 from quotestance.document import STANCE_LABELS
 from quotestance.evaluation.stance import stance_report
-from quotestance.stance.data import read_rows
+from quotestance.stance.data import classify_record, read_rows
 
 REPO = Path(__file__).resolve().parents[1]
 THRESHOLDS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8)
-
-
-def records_of(rows: list[dict]) -> list[dict]:
-    """Annotated rows as ``classify`` records."""
-    return [{"text": r["quote"], "context": r["context"], "cue": r["cue"],
-             "speaker": r["speaker"]} for r in rows]  # fmt: skip
 
 
 def probabilities(model_dir: Path, records: list[dict]) -> np.ndarray:
@@ -126,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     probs: dict[str, dict[str, np.ndarray]] = {}
     for name, directory in models.items():
         probs[name] = {
-            s: probabilities(Path(directory), records_of(part)) for s, part in splits.items()
+            s: probabilities(Path(directory), [classify_record(r) for r in part])
+            for s, part in splits.items()
         }
         if parliament_rows:
             probs[name]["parliament"] = probabilities(Path(directory), parliament_rows)

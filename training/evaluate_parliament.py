@@ -91,9 +91,9 @@ def _key(document: str) -> str:
 
 
 def trained_documents() -> set[str]:
-    """Documents of the stance data (both rounds' items): not held out."""
+    """Documents of the stance data (every round's items): not held out."""
     keys: set[str] = set()
-    for name in ("items.jsonl", "round2_items.jsonl"):
+    for name in ("items.jsonl", "round2_items.jsonl", "round3_items.jsonl"):
         path = REPO / "data" / "stance" / name
         with open(path, encoding="utf-8") as handle:
             keys.update(_key(json.loads(line)["document"]) for line in handle)
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     predicted = [label for label, _ in clf.classify_records(rows)]
     report = parliament_report(rows, predicted)
     report["documents"] = len({r["document"] for r in rows})
-    report["left_out"] = "speeches in data/stance/items.jsonl or round2_items.jsonl"
+    report["left_out"] = "speeches in data/stance/items.jsonl or round*_items.jsonl"
     report["model"] = str(a.model or "shipped")
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

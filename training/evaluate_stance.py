@@ -31,12 +31,10 @@ REPORTS = REPO / "reports"
 
 def gold_quote_figures(rows: list[dict]) -> dict:
     from quotestance.stance.classifier import StanceClassifier
+    from quotestance.stance.data import classify_record
 
     clf = StanceClassifier.load()
-    records = [
-        {"text": r["quote"], "context": r["context"], "cue": r["cue"], "speaker": r["speaker"]}
-        for r in rows
-    ]
+    records = [classify_record(r) for r in rows]
     started = time.perf_counter()
     results = clf.classify_records(records)
     seconds = time.perf_counter() - started

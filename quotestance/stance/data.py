@@ -41,5 +41,11 @@ def read_rows(path: Path = STANCE_DATA) -> Iterator[dict[str, Any]]:
             yield row
 
 
+def classify_record(row: dict[str, Any]) -> dict[str, str]:
+    """An annotated row as a ``quotestance classify`` record (what evaluation feeds it)."""
+    return {"text": row["quote"], "context": row["context"], "cue": row["cue"],
+            "speaker": row["speaker"]}  # fmt: skip
+
+
 def row_text(row: dict[str, Any], style: str = "repeat") -> str:
     return stance_text(row["quote"], row["context"], row["cue"], row["speaker"], style)
