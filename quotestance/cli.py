@@ -176,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     net = sub.add_parser("network", help="speaker -> target stance network of an annotate output")
     net.add_argument("source", metavar="OUTPUT.jsonl", help="written by annotate --format jsonl")
     net.add_argument("-o", "--output", metavar="PREFIX", help="default: beside the input")
+    net.add_argument("--min-count", type=int, default=1, metavar="N",
+                     help="keep edges seen at least N times (default 1)")  # fmt: skip
+    net.add_argument("--actor-types", default="person,organisation,country", metavar="TYPES",
+                     help="comma-separated node types to keep, of person, organisation, "
+                     "country, other (default: person,organisation,country)")  # fmt: skip
 
     ev = sub.add_parser(
         "evaluate",
@@ -580,17 +585,32 @@ def network(args: argparse.Namespace) -> int:
         _fail(f"{args.source}: no such file")
         return EXIT_INPUT
     try:
-        from quotestance.network import Skipped, build_edges, read_records, write_outputs
+        from quotestance.network import (
+            ACTOR_TYPES,
+            Skipped,
+            build_edges,
+            read_records,
+            write_outputs,
+        )
     except ImportError as err:
         _fail(f"network needs networkx and matplotlib (the viz extra): {err}")
         return EXIT_MISSING
+    types = [t.strip() for t in args.actor_types.split(",") if t.strip()]
+    unknown = sorted(set(types) - set(ACTOR_TYPES))
+    if unknown or not types:
+        _fail(f"--actor-types: unknown type(s) {', '.join(unknown) or '(none given)'}; "
+              f"choose from {', '.join(ACTOR_TYPES)}")  # fmt: skip
+        return EXIT_USAGE
+    if args.min_count < 1:
+        _fail(f"--min-count must be at least 1, not {args.min_count}")
+        return EXIT_USAGE
     prefix = Path(args.output) if args.output else source.with_suffix("")
     if not prefix.parent.is_dir():
         _fail(f"{prefix}: cannot write (no directory {prefix.parent})")
         return EXIT_USAGE
     skipped = Skipped()
     try:
-        edges = build_edges(read_records(source, skipped))
+        edges = build_edges(read_records(source, skipped), types, args.min_count)
     except OSError as err:
         _fail(f"{args.source}: cannot read ({err.strerror or err})")
         return EXIT_INPUT

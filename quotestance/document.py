@@ -64,9 +64,20 @@ class Mention(Span):
 
     actor: str | None = None
     affiliation: str | None = None
+    # where the affiliation comes from: "registry" (the actor file), "description" (the
+    # person's own words: *US-Außenminister*, *der serbische Präsident*, *(SPÖ)*), or
+    # "context" (the latest country named in the paragraph: a fallback, a guess)
+    affiliation_source: str | None = None
+    actor_type: str | None = None  # person, organisation, country or other
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "actor": self.actor, "affiliation": self.affiliation}
+        return {
+            **super().to_dict(),
+            "actor": self.actor,
+            "affiliation": self.affiliation,
+            "affiliation_source": self.affiliation_source,
+            "actor_type": self.actor_type,
+        }
 
 
 @dataclass
@@ -117,6 +128,7 @@ class Actor:
     name: str
     type: str = "other"
     affiliation: str | None = None
+    affiliation_source: str | None = None  # registry, description or context (see Mention)
     aliases: list[str] = field(default_factory=list)
     mentions: list[Span] = field(default_factory=list)
     id: str = ""
@@ -127,6 +139,7 @@ class Actor:
             "name": self.name,
             "type": self.type,
             "affiliation": self.affiliation,
+            "affiliation_source": self.affiliation_source,
             "aliases": list(self.aliases),
             "mentions": [m.to_dict() for m in self.mentions],
         }
@@ -144,6 +157,9 @@ class Document:
     # role spans a detector found, attached to a quote or not ("source", "addressee"): the
     # speaker stage ranks them with other mentions
     tagged_roles: dict[str, list[Span]] = field(default_factory=dict)
+    # the mention layer (``speakers.mentions.Mentions``): every candidate mention of an actor,
+    # made once after detection and read by the speaker, addressee and target stages
+    mentions: list[Any] | None = None
     # per word: (start, end, probability that the word belongs to the role), where >= 0.02
     role_scores: dict[str, list[tuple[int, int, float]]] = field(default_factory=dict)
     actors: list[Actor] = field(default_factory=list)

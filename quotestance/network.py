@@ -2,7 +2,10 @@
 
 Reads ``annotate --format jsonl`` output and aggregates quotes with a stance other than
 ``none`` whose speaker and target both resolved to actors into edges
-(speaker actor → target actor, per stance) with counts and example quotes. Writes a CSV of
+(speaker actor → target actor, per stance) with counts and example quotes. Nodes are actors
+only: persons, organisations and countries by default (``actor_type``; a description that
+names no actor, such as *eigenen Angaben*, is type ``other`` and left out); ``min_count``
+keeps the edges seen at least that often. Writes a CSV of
 edges, a GraphML file (networkx; one edge per stance) and a drawing (matplotlib).
 """
 
@@ -19,6 +22,8 @@ from pathlib import Path
 
 from quotestance.cells import spreadsheet_safe, xml_safe
 
+ACTOR_TYPES = ("person", "organisation", "country", "other")
+DEFAULT_ACTOR_TYPES = ("person", "organisation", "country")
 STANCE_COLOURS = {"threat": "#dc2626", "accusation": "#ea580c", "cooperation": "#16a34a"}
 EXAMPLES = 3
 
@@ -52,9 +57,14 @@ class Skipped:
         )
 
 
-def _actor(mention: object) -> str | None:
-    """The actor a speaker or target mention resolved to: a non-empty string, else None."""
+def _actor(mention: object, types: Iterable[str] = ACTOR_TYPES) -> str | None:
+    """The actor a speaker or target mention resolved to: a non-empty string, else None; None
+    too when its ``actor_type`` is not in ``types`` (output without the field, written before
+    it existed, passes)."""
     actor = mention.get("actor") if isinstance(mention, dict) else None
+    kind = mention.get("actor_type") if isinstance(mention, dict) else None
+    if kind is not None and kind not in types:
+        return None
     if isinstance(actor, str):
         actor = xml_safe(actor).strip()
         return actor or None
@@ -107,15 +117,21 @@ def read_records(path: Path, skipped: Skipped | None = None) -> Iterator[dict]:
                 yield record
 
 
-def build_edges(records: Iterable[dict]) -> list[Edge]:
-    """Edges of records ``read_records`` accepted. Actor names and examples are XML-safe
-    (no control characters or lone surrogates), so every writer can take them as they are."""
+def build_edges(
+    records: Iterable[dict],
+    actor_types: Iterable[str] = DEFAULT_ACTOR_TYPES,
+    min_count: int = 1,
+) -> list[Edge]:
+    """Edges of records ``read_records`` accepted, between actors of ``actor_types``, seen at
+    least ``min_count`` times. Actor names and examples are XML-safe (no control characters
+    or lone surrogates), so every writer can take them as they are."""
+    types = tuple(actor_types)
     edges: dict[tuple[str, str, str], Edge] = {}
     for record in records:
         for quote in record.get("quotes", []):
             stance = quote.get("stance")
-            speaker = _actor(quote.get("speaker"))
-            target = _actor(quote.get("target"))
+            speaker = _actor(quote.get("speaker"), types)
+            target = _actor(quote.get("target"), types)
             if stance in (None, "none") or not speaker or not target or speaker == target:
                 continue
             key = (speaker, target, xml_safe(stance))
@@ -124,7 +140,8 @@ def build_edges(records: Iterable[dict]) -> list[Edge]:
             edge.files.add(record.get("file", ""))
             if len(edge.examples) < EXAMPLES:
                 edge.examples.append(xml_safe(quote.get("text", "")[:200]))
-    return sorted(edges.values(), key=lambda e: (-e.count, e.source, e.target, e.stance))
+    kept = [e for e in edges.values() if e.count >= min_count]
+    return sorted(kept, key=lambda e: (-e.count, e.source, e.target, e.stance))
 
 
 def write_csv(edges: list[Edge], path: Path) -> None:

@@ -82,10 +82,12 @@ class Pipeline:
         from quotestance.speakers.actors import ActorRegistry
         from quotestance.speakers.addressee import AddresseeFinder
         from quotestance.speakers.linker import DEFAULT_MODEL, SpeakerLinker
+        from quotestance.speakers.mentions import MentionFinder
         from quotestance.speakers.resolve import ActorResolver
 
         if not speakers:
             return cls(stages)
+        stages.append(MentionFinder())
         if detector != "rules" and DEFAULT_MODEL.exists():
             # the linker ranks with the tagger's source probabilities; the rules keep their own
             # speaker (the cue's subject, or the speaker a quote continues)

@@ -163,3 +163,46 @@ def test_network_draws_names_with_dollar_signs_and_long_names(tmp_path):
     ])  # fmt: skip
     assert main(["network", str(source), "-o", str(tmp_path / "net")]) == 0
     assert (tmp_path / "net.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _typed(text, stance, speaker, target):
+    quote = _quote(text, stance, speaker[0], target[0])
+    quote["speaker"]["actor_type"], quote["target"]["actor_type"] = speaker[1], target[1]
+    return quote
+
+
+def test_network_nodes_are_actors_and_edges_can_need_a_minimum_count(tmp_path, capsys):
+    person, country = ("Kerry", "person"), ("Russland", "country")
+    records = [{"file": "a.txt", "quotes": [
+        _typed("Wir drohen.", "threat", person, country),
+        _typed("Noch einmal.", "threat", person, country),
+        _typed("Laut Formularen.", "accusation", ("eigenen Angaben", "other"), country),
+        _typed("Wir helfen.", "cooperation", country, person),
+    ]}]  # fmt: skip
+    source = tmp_path / "out.jsonl"
+    source.write_text(json.dumps(records[0]) + "\n", encoding="utf-8")
+
+    def edges(*options):
+        assert main(["network", str(source), "-o", str(tmp_path / "net"), *options]) == 0
+        capsys.readouterr()
+        with open(tmp_path / "net.edges.csv", encoding="utf-8", newline="") as handle:
+            return [(r["source"], r["target"], r["count"]) for r in csv.DictReader(handle)]
+
+    assert edges() == [("Kerry", "Russland", "2"), ("Russland", "Kerry", "1")]
+    assert edges("--min-count", "2") == [("Kerry", "Russland", "2")]
+    assert edges("--actor-types", "person") == []
+    assert ("eigenen Angaben", "Russland", "1") in edges("--actor-types", "person,country,other")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [(["--actor-types", "person,place"], "unknown type(s) place"),
+     (["--min-count", "0"], "--min-count must be at least 1")],
+)  # fmt: skip
+def test_network_refuses_bad_filters_in_one_line(tmp_path, capsys, options, message):
+    source = tmp_path / "out.jsonl"
+    source.write_text('{"file": "a.txt", "quotes": []}\n', encoding="utf-8")
+    assert main(["network", str(source), *options]) != 0
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("out.edges.csv"))

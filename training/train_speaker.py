@@ -37,7 +37,7 @@ from quotestance.speakers.linker import (
     features,
     quote_context,
 )
-from quotestance.speakers.mentions import find_candidates
+from quotestance.speakers.mentions import mentions_of
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "data" / "cache"
@@ -112,7 +112,7 @@ def examples(pairs, split: str):
         if (split == "dev") != is_dev(gold.name):
             continue
         index = TokenIndex(gold.token_spans)
-        candidates = find_candidates(pred)
+        candidates = mentions_of(pred)
         previous = None
         for n, (quote, g) in enumerate(match_gold(gold, pred)):
             if g is None:

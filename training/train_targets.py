@@ -3,7 +3,7 @@
 Data: ``data/stance/stance.jsonl`` rows with a stance other than ``none`` (gold quotes and
 their gold labels), each read as a small document (its ``context``: the quote's sentences and
 the one before) through the pipeline's text and morphology stages; candidates are the
-mentions ``find_candidates`` gives, a candidate is positive when it shares a character with
+mention layer's (``mentions_of``); a candidate is positive when it shares a character with
 the annotated target (located nearest the quote). Rows whose target is empty teach the
 threshold. Splits as the classifier's (``quotestance.stance.data``): fit on ``train``, the
 threshold on ``calibration``, scores on ``test``.
@@ -29,7 +29,7 @@ import numpy as np
 
 from quotestance.document import Document, Mention, Quote, Span
 from quotestance.morphology import MoodAnalyser
-from quotestance.speakers.mentions import find_candidates
+from quotestance.speakers.mentions import mentions_of
 from quotestance.stance.data import read_rows
 from quotestance.stance.target import TARGET_MODEL, TargetFinder, TargetScorer, head_noun
 from quotestance.text import TextSegmenter
@@ -103,7 +103,7 @@ def build(rows: list[dict], finder: TargetFinder) -> list[dict]:
         if example is None:
             continue
         doc, quote, gold = example
-        candidates = find_candidates(doc)
+        candidates = mentions_of(doc)
         scored = finder.scored(doc, quote, candidates)
         out.append({
             "row": row, "doc": doc, "quote": quote, "gold": gold,

@@ -128,8 +128,24 @@ def noun_phrase_after(sent: Sentence, index: int, limit: int) -> tuple[int, int]
 
 
 def noun_phrase_before(sent: Sentence, index: int, floor: int) -> tuple[int, int] | None:
-    """The run of noun-phrase tokens ending just before ``index``."""
+    """The run of noun-phrase tokens ending just before ``index``, with a short bracket right
+    after a name in it: "Hans Peter Doskozil (SPÖ) sagte"."""
     start = index
+    toks = sent.tokens
+    if start - floor >= 4 and toks[start - 1].text == ")":
+        opening = next(
+            (j for j in range(start - 2, max(floor, start - 6) - 1, -1) if toks[j].text == "("),
+            None,
+        )
+        inner = toks[opening + 1 : start - 1] if opening is not None else []
+        if (
+            opening is not None
+            and opening > floor
+            and inner
+            and all(tag(t) in NP_TAGS or t.text in {",", "-"} for t in inner)
+            and tag(toks[opening - 1]) in NP_TAGS
+        ):
+            start = opening
     while start > floor and tag(sent.tokens[start - 1]) in NP_TAGS:
         start -= 1
     if start == index:

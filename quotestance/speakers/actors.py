@@ -342,7 +342,8 @@ class ActorRegistry:
 
     def country_of_word(self, word: str) -> ActorEntry | None:
         """A country or organisation a single word points to: its name, an adjective
-        ("russischen"), or a compound prefix ("US-Außenminister")."""
+        ("russischen"), or a compound prefix ("US-Außenminister"); or a region, city or party
+        with an affiliation ("Tiroler", "Vorarlbergs")."""
         lower = word.lower().strip("„“\"'")
         if "-" in lower:
             head = lower.split("-", 1)[0]
@@ -352,6 +353,19 @@ class ActorRegistry:
             if lower.startswith(stem) and len(lower) - len(stem) <= 2:
                 return entry
         entry = self._alias.get(lower)
-        if entry is not None and entry.type in ("country", "organisation"):
+        if entry is None and lower.endswith("s"):  # genitive: "Vorarlbergs Landeshauptmann"
+            entry = self._alias.get(lower[:-1])
+        if entry is not None and (entry.type in ("country", "organisation") or entry.affiliation):
             return entry
         return None
+
+    def country_name_of_word(self, word: str) -> str | None:
+        """The country a single word places its sentence in: a country's name, adjective or
+        prefix, or the country of a region, city or party ("Tiroler", "SPÖ-Chef")."""
+        entry = self.country_of_word(word)
+        if entry is None:
+            return None
+        if entry.type == "country":
+            return entry.name
+        country = self.lookup(entry.affiliation) if entry.affiliation else None
+        return country.name if country is not None and country.type == "country" else None

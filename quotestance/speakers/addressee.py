@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from quotestance.detect.clauses import tag
 from quotestance.document import Document, Mention, Quote, Sentence
-from quotestance.speakers.mentions import Candidate, find_candidates
+from quotestance.speakers.mentions import Candidate, mentions_of
 
 OBJECT_CUES = {
     "sagen", "mitteilen", "versichern", "drohen", "androhen", "vorwerfen", "bitten", "fragen",
@@ -106,7 +106,7 @@ class AddresseeFinder:
     name = "addressees"
 
     def __call__(self, doc: Document) -> Document:
-        candidates = find_candidates(doc)
+        candidates = mentions_of(doc)
         by_sentence = candidates_by_sentence(candidates)
         for quote in doc.quotes:
             if quote.addressee is not None:

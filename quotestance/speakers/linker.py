@@ -20,7 +20,7 @@ from quotestance.detect.clauses import embedded_report, tag
 from quotestance.document import Document, Mention, Quote
 from quotestance.intervals import IntervalIndex
 from quotestance.resources import resource_path
-from quotestance.speakers.mentions import FIRST_PERSON, Candidate, find_candidates
+from quotestance.speakers.mentions import FIRST_PERSON, Candidate, mentions_of
 
 DEFAULT_MODEL = resource_path("speakers", "linker.json")
 WINDOW_BEFORE = 4  # sentences before the quote's first sentence
@@ -238,7 +238,7 @@ class SpeakerLinker:
 
     def link(self, doc: Document) -> list[tuple[Quote, Candidate | None, float]]:
         """Each quote's best candidate (or None) and its score, in text order."""
-        candidates = find_candidates(doc)
+        candidates = mentions_of(doc)
         by_sentence = [c.sentence for c in candidates]  # sorted: candidates are in text order
         quotes = IntervalIndex(doc.quotes)
         results = []
@@ -282,11 +282,19 @@ class SpeakerLinker:
         return results
 
     def __call__(self, doc: Document) -> Document:
+        mentions = mentions_of(doc)
         for quote, cand, _ in self.link(doc):
-            if quote.speaker is not None and any(
+            speaker = quote.speaker
+            if speaker is not None and any(
                 e.startswith("speech_act_verb_") for e in quote.evidence
             ):
-                continue  # a speech act's subject ("Kerry drohte ...") is the rules' surest speaker
+                # a speech act's subject ("Kerry drohte ...") is the rules' surest speaker, up
+                # to a second name written after it ("warf Lech Kaczyński | Wałęsa ... vor")
+                end = mentions.cut(speaker.start, speaker.end)
+                if end < speaker.end:
+                    end = len(doc.text[:end].rstrip())
+                    quote.speaker = Mention(speaker.start, end, doc.text[speaker.start : end])
+                continue
             if cand is None:
                 quote.speaker = None
             elif quote.speaker is None or (quote.speaker.start, quote.speaker.end) != (

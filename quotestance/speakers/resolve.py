@@ -8,8 +8,10 @@ For each mention a quote points to, in text order:
    names by ``gender-guesser``, title nouns by the feminine suffix *-in*);
 4. a title or description ("der Minister", "der US-Außenminister"): the latest person whose
    title ends in that noun; otherwise the description itself becomes the actor.
-Affiliations come from country words in any of the actor's mentions ("US-", "russischen"),
-else from the latest country named outside quotes earlier in the paragraph.
+Affiliations come from the actor file, else from the person's own words in any of their
+mentions ("US-Außenminister", "der russische General", "(SPÖ)", "UN-Generalsekretär"), else,
+as a fallback marked ``affiliation_source: "context"``, from the latest country named outside
+quotes earlier in the paragraph, or the country the document names most.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from quotestance.detect.clauses import tag
 from quotestance.document import Actor, Document, Mention, Span
 from quotestance.intervals import IntervalIndex
 from quotestance.speakers.actors import ARTICLES, ActorEntry, ActorRegistry
+from quotestance.speakers.mentions import first_name_gender, is_name_word, mentions_of
 
 ORG_HEADS = re.compile(
     r"(ministerium|regierung|partei|fraktion|zeitung|agentur|gericht|polizei|behörde|amt"
@@ -37,33 +39,14 @@ PRONOUN_GENDER = {
     "sie": "female/plural",
     "ihr": "female",
 }
-PLURAL_TYPES = ("country", "organisation", "group")
+PLURAL_TYPES = ("organisation", "group")
+# countries a plural or feminine pronoun may stand for ("die USA … sie", "die Türkei … sie");
+# other country names are neuter ("Deutschland … es") and no antecedent of "er" or "sie"
+SHE_COUNTRIES = {"USA", "Niederlande", "Philippinen", "Vereinigte Arabische Emirate", "Türkei",
+                 "Ukraine", "Schweiz", "Slowakei", "Mongolei", "Europäische Union"}  # fmt: skip
 # nouns that, with a country adjective, stand for the country's government
 SIDE_NOUNS = {"seite", "regierung", "führung", "staatsführung", "behörden", "partner",
               "partnern", "administration", "staat"}  # fmt: skip
-
-
-@lru_cache(maxsize=1)
-def _gender_detector():
-    try:
-        import gender_guesser.detector as gender
-
-        return gender.Detector(case_sensitive=False)
-    except ImportError:
-        return None
-
-
-def first_name_gender(name: str) -> str | None:
-    detector = _gender_detector()
-    if detector is None:
-        return None
-    guess = detector.get_gender(name)
-    return {
-        "male": "male",
-        "mostly_male": "male",
-        "female": "female",
-        "mostly_female": "female",
-    }.get(guess)
 
 
 def noun_gender(noun: str) -> str | None:
@@ -104,6 +87,8 @@ class ParagraphCountries:
         self.memo = memo if memo is not None else {}
         self.quoted = IntervalIndex(doc.quotes)
         self.blocks: dict[int, tuple[list[int], list[str]]] = {}
+        self._most: str | None = None
+        self._most_counted = False
         self.first_of: list[int] = []  # per sentence: the first sentence of its paragraph run
         for k, sent in enumerate(doc.sentences):
             same = k > 0 and doc.sentences[k - 1].paragraph == sent.paragraph
@@ -113,8 +98,7 @@ class ParagraphCountries:
         if word not in self.memo:
             if len(self.memo) >= 200_000:
                 self.memo.clear()
-            entry = self.registry.country_of_word(word)
-            self.memo[word] = entry.name if entry is not None and entry.type == "country" else None
+            self.memo[word] = self.registry.country_name_of_word(word)
         return self.memo[word]
 
     def _block(self, first: int) -> tuple[list[int], list[str]]:
@@ -133,6 +117,19 @@ class ParagraphCountries:
             self.blocks[first] = (starts, names)
         return self.blocks[first]
 
+    def most_named(self) -> str | None:
+        """The country named most often outside quotes in the whole document (the first one
+        named on a tie): where a paragraph names none before a person."""
+        if not self._most_counted:
+            self._most_counted = True
+            counts: dict[str, int] = {}
+            for k, first in enumerate(self.first_of):
+                if first == k:
+                    for name in self._block(first)[1]:
+                        counts[name] = counts.get(name, 0) + 1
+            self._most = max(counts, key=counts.__getitem__, default=None)
+        return self._most
+
     def before(self, offset: int) -> str | None:
         sent = self.doc.sentence_at(offset)
         if sent is None:
@@ -149,6 +146,7 @@ class Entity:
     name: str
     type: str
     affiliation: str | None = None
+    affiliation_source: str | None = None  # registry, description or context
     gender: str | None = None
     titles: list[str] = field(default_factory=list)
     mentions: list[Span] = field(default_factory=list)
@@ -197,7 +195,9 @@ class Entities(list):
     def _pronoun_class(entity: Entity) -> str | None:
         if entity.type == "person":
             return {"male": "male", None: "male", "female": "female"}.get(entity.gender)
-        return "plural" if entity.type in PLURAL_TYPES else None
+        if entity.type in PLURAL_TYPES or entity.name in SHE_COUNTRIES:
+            return "plural"
+        return None
 
     def touch(self, entity: Entity, order: int) -> None:
         entity.last_seen = order
@@ -223,6 +223,12 @@ class Entities(list):
         return self.titled.get(head.lower()) if len(head) > 3 else None
 
 
+def actor_type(entity: Entity) -> str:
+    """``person``, ``organisation``, ``country``, or ``other`` (a description that names no
+    actor: *die Verantwortlichen*, *eigenen Angaben*)."""
+    return entity.type if entity.type in ("person", "organisation", "country") else "other"
+
+
 class ActorResolver:
     """Pipeline stage: fills ``actor``/``affiliation`` of quote mentions and ``doc.actors``.
 
@@ -240,6 +246,8 @@ class ActorResolver:
         self.remember_names = remember_names
         self.known_people: dict[str, tuple[str, str | None]] = {}
         self._country_memo: dict[str, str | None] = {}  # word -> country, for every document
+        self._breaks: set[int] = set()  # the current document's name breaks
+        self._full_names: dict[str, tuple[str, list[str]]] = {}
 
     # -- mention analysis -------------------------------------------------------------
     def _tokens(self, doc: Document, span: Span):
@@ -248,21 +256,32 @@ class ActorResolver:
             return []
         return [t for t in sent.tokens if t.start < span.end and t.end > span.start]
 
-    @staticmethod
-    def _split_name(tokens) -> tuple[list[str], list[str]]:
-        """(title words, name words) of a mention: the name is the trailing run of
-        capitalised non-noun tokens ("US-Außenminister John Kerry")."""
-        words = [t for t in tokens if t.text not in (",", "(", ")")]
-        name: list[str] = []
-        for tok in reversed(words):
-            if tok.text[:1].isupper() and tag(tok) in ("NE", "FM") and "-" not in tok.text[1:]:
-                name.insert(0, tok.text)
-            elif name:
-                break
-        title = [t.text for t in words[: len(words) - len(name)] if t.text.lower() not in ARTICLES]
-        if name and len(name) == len(words) and len(name) == 1 and tag(words[0]) != "NE":
-            return title, []
-        return [t for t in title if t[:1].isupper()], name
+    def _split_name(self, tokens) -> tuple[list[str], list[str], list[str]]:
+        """(description words, name words, words in brackets) of a mention: the name is the
+        first run of name words, cut where a second name starts ("US-Außenminister John
+        Kerry"; "Lech Kaczyński" of "Lech Kaczyński Wałęsa"); "(SPÖ)" is in brackets."""
+        words, bracketed, depth = [], [], 0
+        for tok in tokens:
+            if tok.text in ("(", "["):
+                depth += 1
+            elif tok.text in (")", "]"):
+                depth = max(0, depth - 1)
+            elif depth:
+                bracketed.append(tok.text)
+            elif tok.text != ",":
+                words.append(tok)
+        last = max((k for k, t in enumerate(words) if is_name_word(t)), default=-1)
+        first = last
+        while first > 0 and is_name_word(words[first - 1]):
+            first -= 1
+        cut = next((k for k in range(first + 1, last + 1) if words[k].start in self._breaks), None)
+        if cut is not None:
+            last = cut - 1
+        name = [t.text for t in words[first : last + 1]] if last >= 0 else []
+        described = [t.text for t in words[:first] if t.text.lower() not in ARTICLES]
+        if len(name) == 1 and len(words) == 1 and tag(words[0]) != "NE":
+            return described, [], bracketed
+        return described, name, bracketed
 
     def _country_in(self, words: list[str]) -> ActorEntry | None:
         for word in words:
@@ -275,7 +294,9 @@ class ActorResolver:
         return paragraph_country(doc, offset, self.registry)
 
     # -- resolution ---------------------------------------------------------------------
-    def _resolve(self, doc: Document, span: Span, entities: Entities, order: int) -> Entity:
+    def _resolve(
+        self, doc: Document, span: Span, entities: Entities, plural: bool | None = None
+    ) -> Entity | None:
         tokens = self._tokens(doc, span)
         text = span.text.strip()
         lower = text.lower()
@@ -288,16 +309,14 @@ class ActorResolver:
                 entry.affiliation or (entry.name if entry.type == "country" else None),
             )
         if len(tokens) == 1 and lower in PRONOUN_GENDER:
-            found = self._antecedent(entities, PRONOUN_GENDER[lower])
-            if found is not None:
-                return found
-        title, name = self._split_name(tokens)
+            return self._pronoun(doc, span, entities, PRONOUN_GENDER[lower], plural)
+        described, name, bracketed = self._split_name(tokens)
         if name:
             entry = self.registry.lookup(" ".join(name))
             if entry is not None:
                 affiliation = entry.affiliation or (entry.name if entry.type == "country" else None)
                 return self._entity(entities, entry.name, entry.type, affiliation)
-            return self._person(doc, span, entities, title, name)
+            return self._person(entities, described, name, bracketed)
         head = tokens[-1].text if tokens else text
         titled = entities.latest_titled(head)
         if titled is not None:
@@ -308,22 +327,33 @@ class ActorResolver:
         label = " ".join(words) or text
         kind = "organisation" if ORG_HEADS.search(head) else "other"
         country = self._country_in(words)
-        affiliation = country.name if country is not None else None
+        affiliation = (country.affiliation or country.name) if country is not None else None
         if country is not None and head.lower() in SIDE_NOUNS:
             # "die amerikanische Seite", "die russische Regierung": the country itself
             return self._entity(entities, country.name, country.type, country.name)
-        return self._entity(entities, label, kind, affiliation)
+        return self._entity(entities, label, kind, affiliation, "description")
 
-    def _entity(self, entities: Entities, name: str, kind: str, affiliation: str | None) -> Entity:
+    def _entity(
+        self,
+        entities: Entities,
+        name: str,
+        kind: str,
+        affiliation: str | None,
+        source: str = "registry",
+    ) -> Entity:
         entity = entities.named(name)
         if entity is not None:
             return entity
-        entity = Entity(name, kind, affiliation)
+        entity = Entity(name, kind, affiliation, source if affiliation else None)
         entities.append(entity)
         return entity
 
     def _person(
-        self, doc, span: Span, entities: Entities, title: list[str], name: list[str]
+        self,
+        entities: Entities,
+        described: list[str],
+        name: list[str],
+        bracketed: list[str],
     ) -> Entity:
         surname = name[-1]
         match = entities.person_with_surname(surname)
@@ -336,30 +366,106 @@ class ActorResolver:
             entities.append(match)
         elif len(name) > len(match.name.split()):
             entities.rename(match, " ".join(name))
-        title = [*title, *written_titles]
-        match.titles.extend(t for t in title if t not in match.titles)
+        titles = [t for t in (*described, *written_titles) if t[:1].isupper()]
+        match.titles.extend(t for t in titles if t not in match.titles)
         name = match.name.split()
-        country = self._country_in([*title, span.text])
-        if country is not None and match.affiliation is None:
-            match.affiliation = country.name
+        # the person's own words: "US-Außenminister", "der serbische Präsident", "(SPÖ)"
+        country = self._country_in([*bracketed, *described, *written_titles])
+        if country is not None and match.affiliation_source in (None, "context"):
+            match.affiliation = country.affiliation or country.name
+            match.affiliation_source = "description"
         if match.gender is None:
             match.gender = first_name_gender(name[0]) if len(name) > 1 else None
-            if match.gender is None and title:
-                match.gender = noun_gender(title[-1])
+            if match.gender is None and titles:
+                match.gender = noun_gender(titles[-1])
         return match
 
     @staticmethod
-    def _antecedent(entities: Entities, wanted: str) -> Entity | None:
-        """The latest person or group whose gender agrees: a male (or unknown) person for
-        "er", a female person for "ihr", a female person or a group for "sie"."""
+    def _antecedent(entities: Entities, wanted: str, plural: bool | None) -> Entity | None:
+        """The latest person or group whose gender and number agree: a male (or unknown)
+        person for "er", a female person for "ihr", a female person or a group for "sie" —
+        only a group when the cue verb is plural ("betonten sie"), only a woman when it is
+        singular ("betonte sie"). Places and things are never antecedents."""
         if wanted == "male":
             return entities.latest("male")
-        return entities.latest("female", *(("plural",) if wanted == "female/plural" else ()))
+        if wanted != "female/plural" or plural is False:
+            return entities.latest("female")
+        if plural:
+            return entities.latest("plural")
+        return entities.latest("female", "plural")
+
+    def _pronoun(
+        self, doc: Document, span: Span, entities: Entities, wanted: str, plural: bool | None
+    ) -> Entity | None:
+        """The actor a personal pronoun stands for: the nearer of the latest agreeing actor
+        of the quotes so far and the latest agreeing person named in the text before it
+        (the mention layer, up to two sentences back); None when nobody agrees (a pronoun
+        never becomes an actor of its own, nor a place)."""
+        known = self._antecedent(entities, wanted, plural)
+        known_at = max(
+            (m.start for m in (known.mentions if known else ()) if m.start < span.start),
+            default=-1,
+        )
+        named = None if wanted == "female/plural" and plural else self._named_before(
+            doc, span, entities, known_at, "male" if wanted == "male" else "female"
+        )  # fmt: skip
+        return named or known
+
+    def _named_before(
+        self, doc: Document, span: Span, entities: Entities, after: int, gender: str
+    ) -> Entity | None:
+        """The latest person named between ``after`` and ``span`` whose gender is ``gender``:
+        known by a first name, a title (*Sprecherin*) or an earlier mention of the same
+        person. A bare name of unknown gender is passed over: it may be a place."""
+        sent = doc.sentence_at(span.start)
+        if sent is None:
+            return None
+        layer = mentions_of(doc)
+        k = bisect_left([m.start for m in layer], span.start)
+        while k > 0:
+            k -= 1
+            cand = layer[k]
+            if cand.end > span.start or cand.kind != "name":
+                continue
+            if cand.start <= after or cand.sentence < sent.index - 2:
+                return None
+            tokens = self._tokens(doc, Span(cand.start, cand.end, cand.text))
+            described, name, bracketed = self._split_name(tokens)
+            if not name or self.registry.lookup(" ".join(name)) is not None:
+                continue
+            found = entities.person_with_surname(name[-1])
+            guess = found.gender if found is not None else None
+            if guess is None and len(name) > 1:
+                guess = first_name_gender(name[0])
+            if guess is None and described:
+                guess = noun_gender(described[-1])
+            if guess is None and found is None:
+                continue  # a bare name of unknown gender may be a place: "in Aleppo"
+            if guess == gender or (gender == "male" and guess is None and found is not None):
+                entity = self._person(entities, described, name, bracketed)
+                if (cand.start, cand.end) not in entity.spans:
+                    entity.spans.add((cand.start, cand.end))
+                    entity.mentions.append(Span(cand.start, cand.end, cand.text))
+                return entity
+        return None
 
     @staticmethod
-    def full_names(doc: Document) -> dict[str, tuple[str, list[str]]]:
+    def _plural_verb(cue: Span | None) -> bool | None:
+        """Whether a quote's cue verb is plural (*sagten*, *betonen*), singular (*sagte*,
+        *betont*), or unknown (no cue)."""
+        words = cue.text.split() if cue is not None else []
+        if not words or not words[0][:1].islower():
+            return None
+        return words[0].lower().endswith("en")
+
+    @staticmethod
+    def full_names(
+        doc: Document, breaks: set[int] | None = None
+    ) -> dict[str, tuple[str, list[str]]]:
         """Surname -> (the longest personal name written anywhere in the document, the title
-        nouns written right before it): "US-Außenministerin Hillary Clinton"."""
+        nouns written right before it): "US-Außenministerin Hillary Clinton". A run of names
+        is cut where a second name starts (the mention layer's ``breaks``)."""
+        breaks = mentions_of(doc).breaks if breaks is None else breaks
         names: dict[str, tuple[str, list[str]]] = {}
         for sent in doc.sentences:
             tokens = sent.tokens
@@ -369,8 +475,8 @@ class ActorResolver:
                 while (
                     end < len(tokens)
                     and tag(tokens[end]) == "NE"
-                    and tokens[end].text[:1].isupper()
-                    and "-" not in tokens[end].text
+                    and is_name_word(tokens[end])
+                    and (end == k or tokens[end].start not in breaks)
                 ):
                     end += 1
                 if end == k:
@@ -393,7 +499,8 @@ class ActorResolver:
     def __call__(self, doc: Document) -> Document:
         entities = Entities()
         countries = ParagraphCountries(doc, self.registry, self._country_memo)
-        self._full_names = self.full_names(doc)
+        self._breaks = mentions_of(doc).breaks
+        self._full_names = self.full_names(doc, self._breaks)
         order = 0
         for quote in sorted(doc.quotes, key=lambda q: (q.start, q.end)):
             for role in ("speaker", "addressee", "target"):
@@ -401,7 +508,11 @@ class ActorResolver:
                 if mention is None:
                     continue
                 order += 1
-                entity = self._resolve(doc, mention, entities, order)
+                plural = self._plural_verb(quote.cue) if role == "speaker" else None
+                entity = self._resolve(doc, mention, entities, plural)
+                if entity is None:
+                    mention.actor = None  # a pronoun nobody before it agrees with
+                    continue
                 entities.touch(entity, order)
                 if (mention.start, mention.end) not in entity.spans:
                     entity.spans.add((mention.start, mention.end))
@@ -411,22 +522,27 @@ class ActorResolver:
                     "other",
                     "organisation",
                 ):
-                    entity.affiliation = countries.before(mention.start)
+                    entity.affiliation = countries.before(mention.start) or countries.most_named()
+                    entity.affiliation_source = "context" if entity.affiliation else None
                 mention.actor = entity.name
         by_name = {e.name: e for e in entities}
         for quote in doc.quotes:
             for role in ("speaker", "addressee", "target"):
                 mention = getattr(quote, role)
                 if mention is not None and mention.actor in by_name:
-                    mention.affiliation = by_name[mention.actor].affiliation
+                    entity = by_name[mention.actor]
+                    mention.affiliation = entity.affiliation
+                    mention.affiliation_source = entity.affiliation_source
+                    mention.actor_type = actor_type(entity)
         for entity in entities if self.remember_names else ():
             if entity.type == "person" and len(entity.name.split()) > 1:
                 self.known_people[entity.name.split()[-1]] = (entity.name, entity.affiliation)
         doc.actors = [
             Actor(
                 name=e.name,
-                type=e.type if e.type in ("person", "organisation", "country") else "other",
+                type=actor_type(e),
                 affiliation=e.affiliation,
+                affiliation_source=e.affiliation_source,
                 aliases=sorted({m.text for m in e.mentions} - {e.name}),
                 mentions=sorted(e.mentions, key=lambda m: m.start),
                 id=f"a{k}",

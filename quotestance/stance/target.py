@@ -23,7 +23,7 @@ from pathlib import Path
 from quotestance.document import Document, Mention, Quote
 from quotestance.resources import resource_path
 from quotestance.speakers.actors import ActorRegistry
-from quotestance.speakers.mentions import Candidate, find_candidates
+from quotestance.speakers.mentions import Candidate, mentions_of
 from quotestance.speakers.resolve import ParagraphCountries, paragraph_country
 
 TARGET_MODEL = resource_path("stance_model", "targets.json")
@@ -263,7 +263,7 @@ class TargetFinder:
                 quote.target = None
                 continue
             if candidates is None:
-                candidates = find_candidates(doc)
+                candidates = mentions_of(doc)
                 starts = [c.start for c in candidates]
             quote.target = self.find(doc, quote, candidates, starts)
         self._countries = None
