@@ -188,12 +188,14 @@ def _token_ranges(sent: Sentence, start: int, end: int, breaks: set[int]) -> lis
 
 
 class MentionLayer(list):
-    """The candidate mentions of a document in text order, and ``breaks``: the offsets where
-    a second name starts right after a first (``name_breaks``)."""
+    """The candidate mentions of a document in text order, their ``starts`` (for binary
+    search), and ``breaks``: the offsets where a second name starts right after a first
+    (``name_breaks``)."""
 
     def __init__(self, mentions: list[Candidate], breaks: set[int]) -> None:
         super().__init__(mentions)
         self.breaks = breaks
+        self.starts = [m.start for m in mentions]
 
     def cut(self, start: int, end: int) -> int:
         """The end of the span ``start``–``end`` cut before a second name inside it."""

@@ -421,7 +421,7 @@ class ActorResolver:
         if sent is None:
             return None
         layer = mentions_of(doc)
-        k = bisect_left([m.start for m in layer], span.start)
+        k = bisect_left(layer.starts, span.start)  # built once per document, not per pronoun
         while k > 0:
             k -= 1
             cand = layer[k]

@@ -264,7 +264,7 @@ class TargetFinder:
                 continue
             if candidates is None:
                 candidates = mentions_of(doc)
-                starts = [c.start for c in candidates]
+                starts = candidates.starts
             quote.target = self.find(doc, quote, candidates, starts)
         self._countries = None
         return doc
