@@ -66,6 +66,7 @@ def annotate_batch(pipeline: Any, items: list[Item], max_bytes: int) -> list[Out
                 outcomes[k].error = f"internal error: {type(err).__name__}: {err}"
     for (k, _), doc in zip(docs, done, strict=True):
         if doc is not None:
+            doc.encoding = None  # the encoder's states (~0.75 KB a word) stay in the worker
             outcomes[k].doc = doc
     return outcomes
 

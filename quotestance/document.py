@@ -162,6 +162,9 @@ class Document:
     mentions: list[Any] | None = None
     # per word: (start, end, probability that the word belongs to the role), where >= 0.02
     role_scores: dict[str, list[tuple[int, int, float]]] = field(default_factory=dict)
+    # the encoder's state per word (``quotestance.encoding.WordEncoding``), set by the tagger
+    # and read by the speaker scorer; not part of any output
+    encoding: Any = None
     actors: list[Actor] = field(default_factory=list)
     # the weight files that annotated it (``Pipeline.model_version``; None: rules only). Not
     # in ``to_dict`` (the JSON Lines record): a column of the CSV/Parquet rows

@@ -81,6 +81,7 @@ class Pipeline:
             raise ValueError(f"unknown detector {detector!r}: rules, tagger, hybrid or auto")
         from quotestance.speakers.actors import ActorRegistry
         from quotestance.speakers.addressee import AddresseeFinder
+        from quotestance.speakers.continuation import SpeakerContinuation
         from quotestance.speakers.linker import DEFAULT_MODEL, SpeakerLinker
         from quotestance.speakers.mentions import MentionFinder
         from quotestance.speakers.resolve import ActorResolver
@@ -89,11 +90,14 @@ class Pipeline:
             return cls(stages)
         stages.append(MentionFinder())
         if detector != "rules" and DEFAULT_MODEL.exists():
-            # the linker ranks with the tagger's source probabilities; the rules keep their own
-            # speaker (the cue's subject, or the speaker a quote continues)
+            # the linker ranks with the tagger's source probabilities and carries speakers
+            # from quote to quote; the rules keep their cue's subject and continue by rule
             stages.append(SpeakerLinker.load())
+        else:
+            stages.append(SpeakerContinuation())
         stages.append(AddresseeFinder())
         registry = ActorRegistry.default(actors)
+        resolver = ActorResolver(registry, remember_names=name_memory)
         if stance and stance_available():
             from quotestance.stance.classifier import StanceClassifier
             from quotestance.stance.target import TargetFinder
@@ -105,8 +109,10 @@ class Pipeline:
             if tagger_stage is not None:
                 tagger = getattr(tagger_stage, "tagger", tagger_stage)
                 share_embeddings(tagger.model.encoder, classifier.model.encoder)
-            stages += [classifier, TargetFinder(registry)]
-        stages.append(ActorResolver(registry, remember_names=name_memory))
+            # speakers get their actors first, so that the target finder knows the speaker's
+            # side (a pronoun's antecedent); the resolver runs again for the targets
+            stages += [resolver, classifier, TargetFinder(registry)]
+        stages.append(resolver)
         return cls(stages)
 
     @property

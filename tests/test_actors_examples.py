@@ -120,3 +120,27 @@ def test_the_mention_layer_is_made_once_and_read_by_every_stage(rules, monkeypat
     doc = rules(Document(text="Kerry sagte, Russland müsse handeln. Lawrow warnte ihn."))
     assert len(calls) == 1 and doc.mentions is not None
     assert any(isinstance(stage, MentionFinder) for stage in rules.stages)
+
+
+def test_a_well_known_person_gets_the_listed_country_not_the_articles(rules):
+    # no title: before, the article's last country (Syrien) was Lawrow's
+    text = (
+        "Die Gespräche über Syrien gehen weiter. "
+        "Sergej Lawrow sagte am Montag, die Waffenruhe halte. "
+        "Die Lage in Syrien bleibe aber schwierig, sagte Lawrow."
+    )
+    found = _speakers(rules, text)
+    assert found and all(f[1:] == ("Sergej Lawrow", "Russland", "people") for f in found)
+
+
+def test_a_bare_surname_needs_its_country_in_the_article(rules):
+    # MULLER is listed once, for the Marshall Islands; a German Müller is not theirs
+    text = "Die Stadt Graz plant neue Radwege. Der Ausbau beginne im Mai, sagte Müller."
+    found = _speakers(rules, text)
+    assert found and found[0][2] != "Marshallinseln" and found[0][3] != "people"
+
+
+def test_a_description_outranks_the_people_list(rules):
+    text = "Der ukrainische Botschafter Sergej Lawrow sagte, die Gespräche seien gescheitert."
+    found = _speakers(rules, text)
+    assert found[0][2:] == ("Ukraine", "description")

@@ -198,3 +198,16 @@ def test_shipped_linker_loads_and_is_small():
     linker = SpeakerLinker.load()
     quote = Quote(0, 1, "x", "direct", speaker=Mention(0, 1, "x"))
     assert linker.score({"bias": 1.0}) > 0.0 and quote.speaker is not None
+
+
+def test_detectors_propose_and_the_speaker_stage_carries_speakers():
+    text = "Der Minister sagte: „Wir kommen.“ Dann ging er. „Und wir bleiben.“"
+    detected = Pipeline.default(detector="rules", speakers=False).annotate(text)
+    assert [q.speaker.text if q.speaker else None for q in detected.quotes][-1] is None
+    full = Pipeline.default(detector="rules", stance=False).annotate(text)
+    last = sorted(full.quotes, key=lambda q: q.start)[-1]
+    assert last.text.startswith("„Und wir bleiben") and last.speaker.text == "Der Minister"
+    assert "continues_speaker" in last.evidence
+    far = text.replace(" „Und", "\n\nNeuer Absatz.\n\n„Und")
+    apart = Pipeline.default(detector="rules", stance=False).annotate(far)
+    assert sorted(apart.quotes, key=lambda q: q.start)[-1].speaker is None

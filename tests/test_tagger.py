@@ -114,6 +114,12 @@ def test_tagger_stage_finds_the_learnt_quote(trained):
     quotes = tagger.detect(doc)
     texts = [q.text for q in quotes]
     assert QUOTE in texts
+    # the encoder's state per word stays on the document for the speaker scorer
+    assert doc.encoding.vectors.shape == (
+        len(doc.encoding.starts),
+        tagger.model.norm.weight.shape[0],
+    )
+    assert np.abs(doc.encoding.pool(0, len(GERMAN_TEXT))).sum() > 0
     quote = quotes[texts.index(QUOTE)]
     assert quote.kind == "direct"
     assert quote.cue is not None and quote.cue.text == CUE

@@ -26,6 +26,7 @@ REQUIRED = (
     "stance_model/targets.json",
     "speakers/linker.json",
     "actors/builtin.yaml",
+    "actors/people.tsv.gz",
     "cues/cues.tsv",
     "cues/speech_acts.tsv",
 )

@@ -8,7 +8,9 @@ metrics.md). Output: a table on stdout and ``reports/benchmark.json``.
 
 Measures, after one warm-up article (model and lexicon loads are reported separately):
 articles/s, characters/s and quotes/s for the whole pipeline, time per stage, and peak
-resident memory of the process. The process is pinned to ``--cores`` cores (default 1 for
+resident memory of the process; with the tagger, the subwords each encoder reads per
+article against the article's own subwords, and the pipeline's speed as a share of the bare
+encoder's throughput (bf16, 16 x 256 subwords). The process is pinned to ``--cores`` cores (default 1 for
 the rules, 2 for pipelines with the tagger) and torch uses that many threads.
 """
 
@@ -59,6 +61,7 @@ def run(limit: int | None, repeat: int, detector: str, cores: int, batch_size: i
     total = time.perf_counter() - start
     n = len(texts) * repeat
     chars = sum(len(t) for t in texts) * repeat
+    encoders = encoder_work(pipeline, texts, n, n / total)
     return {
         "articles": n,
         "seconds": round(total, 3),
@@ -73,6 +76,51 @@ def run(limit: int | None, repeat: int, detector: str, cores: int, batch_size: i
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (run on {cores})",
         "detector": detector,
         "documents_per_batch": batch_size,
+        **encoders,
+    }
+
+
+def encoder_stages(pipeline: Pipeline) -> dict[str, object]:
+    """The stages that run an encoder, by name (the tagger, also inside the hybrid)."""
+    found = {}
+    for stage in pipeline.stages:
+        inner = getattr(stage, "tagger", stage)
+        if hasattr(inner, "encoded_subwords"):
+            found[inner.name] = inner
+    return found
+
+
+def encoder_work(pipeline: Pipeline, texts: list[str], n: int, articles_per_s: float) -> dict:
+    """How much the encoders read per article against the article's own length in subwords,
+    and how close the pipeline comes to the encoder's own throughput (issue 16): articles/s
+    x article subwords ÷ encoder subwords/s (1.0 = nothing but one encoder pass)."""
+    stages = encoder_stages(pipeline)
+    if not stages:
+        return {}
+    import torch
+
+    tagger = stages.get("tagger") or next(iter(stages.values()))
+    tokenizer = tagger.tokenizer
+    article = sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"])
+    article = article * n / len(texts)
+    per_stage = {name: round(s.encoded_subwords / n, 1) for name, s in stages.items()}
+    padded = {name: round(s.padded_subwords / n, 1) for name, s in stages.items()}
+    encoder = tagger.model.encoder
+    ids = torch.randint(1000, 2000, (16, 256))
+    mask = torch.ones_like(ids)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        encoder(input_ids=ids, attention_mask=mask)  # warm-up
+        t = time.perf_counter()
+        for _ in range(3):
+            encoder(input_ids=ids, attention_mask=mask)
+        rate = 3 * ids.numel() / (time.perf_counter() - t)
+    return {
+        "article_subwords_per_article": round(article / n, 1),
+        "encoder_subwords_per_article": per_stage,
+        "encoder_padded_subwords_per_article": padded,
+        "encoder_subwords_over_article": round(sum(per_stage.values()) / (article / n), 2),
+        "encoder_subwords_per_s": round(rate),
+        "pipeline_over_encoder_throughput": round(articles_per_s * (article / n) / rate, 3),
     }
 
 

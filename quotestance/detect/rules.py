@@ -25,7 +25,6 @@ from quotestance.detect.clauses import (
     Clause,
     clause_of,
     clauses,
-    embedded_report,
     finite_verbs,
     is_finite,
     is_subordinate,
@@ -860,23 +859,4 @@ def merge(doc: Document, direct: list[Candidate], reported: list[Candidate]) -> 
                 evidence=cand.evidence,
             )
         )
-    _continue_speakers(doc, quotes)
     return quotes
-
-
-def _continue_speakers(doc: Document, quotes: list[Quote]) -> None:
-    """A quote without a cue continues the speaker who holds the floor: the speaker of the
-    quote just before it, or, when that quote's own frame is reported ("Kerry habe Lawrow
-    gesagt, dass ..."), the reporter before it."""
-    previous: Quote | None = None
-    floor: Quote | None = None
-    for quote in quotes:
-        if quote.speaker is None and quote.cue is None and previous is not None:
-            gap = doc.text[previous.end : quote.start]
-            holder = floor if floor is not None and embedded_report(doc, previous) else previous
-            if gap.count("\n\n") <= 1 and holder.speaker is not None:
-                quote.speaker = holder.speaker
-                quote.evidence.append("continues_speaker")
-        if not embedded_report(doc, quote):
-            floor = quote
-        previous = quote

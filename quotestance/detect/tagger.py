@@ -28,6 +28,7 @@ from quotestance.adapters import JSONConfig, add_lora, load_adapted, load_heads,
 from quotestance.detect.labels import IGNORE, KIND_OF_FORM, ROLES, TAGS, tags_to_spans
 from quotestance.detect.tagger_files import CONFIG_FILE, DEFAULT_TAGGER_DIR, WEIGHTS_FILE
 from quotestance.document import Document, Mention, Quote, Span
+from quotestance.encoding import WordEncoding
 from quotestance.intervals import IntervalIndex
 from quotestance.padding import fixed_width_batches
 
@@ -73,7 +74,7 @@ class TaggerModel(nn.Module):
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
         hidden = self.dropout(self.norm(hidden.float()))
         logits = {role: head(hidden) for role, head in self.heads.items()}
-        out: dict[str, Any] = {"logits": logits}
+        out: dict[str, Any] = {"logits": logits, "hidden": hidden}
         if labels is not None:
             loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
             losses = {
@@ -201,8 +202,8 @@ def spans_to_quotes(
 
     A cue or source counts for a message when it lies in the message's sentences or the one
     before or after, in the same paragraph and outside the message; the closest in
-    characters wins. A message with no
-    source nearby continues the speaker of the previous quote in the same paragraph.
+    characters wins. A message with no source nearby gets no speaker here: carrying a
+    speaker over from an earlier quote is the speaker stage's choice (``speakers/``).
     """
     starts = [s.start for s in doc.sentences]
     paragraph = [s.paragraph for s in doc.sentences]
@@ -242,21 +243,12 @@ def spans_to_quotes(
         for role in ("cue", "source", "addressee")
     }
     quotes: list[Quote] = []
-    previous_speaker: Mention | None = None
-    previous_paragraph = -1
     for start, end, form in smooth_messages(doc.text, role_spans.get("message", [])):
-        here = paragraph[_sentence_index(starts, start)] if paragraph else 0
-        if here != previous_paragraph:
-            previous_speaker = None  # a speaker is continued within its paragraph only
-        previous_paragraph = here
         cue = nearest("cue", start, end)
         source = nearest("source", start, end)
         addressee = nearest("addressee", start, end)
         evidence = ["tagger"]
         speaker = Mention(source.start, source.end, source.text) if source else None
-        if speaker is None and cue is None and previous_speaker is not None:
-            speaker = previous_speaker
-            evidence.append("continues_speaker")
         text = doc.text[start:end]
         kind = KIND_OF_FORM.get(form, "indirect")
         if kind != "direct" and any(ch in text for ch in '„“”»«"'):
@@ -275,7 +267,6 @@ def spans_to_quotes(
                 evidence=evidence,
             )
         )
-        previous_speaker = speaker or previous_speaker
     return quotes
 
 
@@ -298,6 +289,8 @@ class QuoteTagger:
         self.batch_size = batch_size
         self.bf16 = bf16
         self.prefix = text_prefix(config.base_model)
+        self.encoded_subwords = 0  # subwords fed to the encoder so far (for the benchmark)
+        self.padded_subwords = 0  # the same with padding: what the encoder computed
 
     @classmethod
     def load(
@@ -345,21 +338,30 @@ class QuoteTagger:
         per_window: dict[int, dict[str, np.ndarray]] = {}
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             lengths = [len(w.input_ids) for w in windows]
+            self.encoded_subwords += sum(lengths)
             for width, idx in fixed_width_batches(lengths, self.batch_size):
+                self.padded_subwords += width * len(idx)
                 batch = collate([windows[i] for i in idx], self.tokenizer.pad_token_id, width)
-                out = self.model(batch["input_ids"], batch["attention_mask"])["logits"]
+                result = self.model(batch["input_ids"], batch["attention_mask"])
+                out, hidden = result["logits"], result["hidden"]
                 for j, i in enumerate(idx):
                     n = len(windows[i].input_ids)
                     per_window[i] = {r: out[r][j, :n].float().numpy() for r in ROLES}
+                    per_window[i]["hidden"] = hidden[j, :n].to(torch.float16).numpy()
         results = []
         for k, words in enumerate(all_words):
             mine = [i for i, w in enumerate(windows) if w.doc_id == k]
             if not words or not mine:
-                results.append((words, {r: np.zeros(len(words), dtype=np.int64) for r in ROLES}))
+                empty: dict[str, np.ndarray] = {
+                    r: np.zeros(len(words), dtype=np.int64) for r in ROLES
+                }
+                empty["hidden"] = np.zeros((len(words), self.model.norm.normalized_shape[0]))
+                results.append((words, empty))
                 continue
-            logits = {role: [per_window[i][role] for i in mine] for role in ROLES}
+            logits = {role: [per_window[i][role] for i in mine] for role in (*ROLES, "hidden")}
             merged = merge_window_predictions([windows[i] for i in mine], logits, len(words))
             tags = {role: merged[role].argmax(-1) for role in ROLES}
+            tags["hidden"] = merged["hidden"]
             for role in ("source", "addressee"):  # P(word is in the role), for the speaker stage
                 scores = merged[role] - merged[role].max(-1, keepdims=True)
                 probs = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
@@ -369,12 +371,14 @@ class QuoteTagger:
 
     def detect_many(self, docs: list[Document]) -> list[list[Quote]]:
         """Quotes per document; the tagged source and addressee spans go to
-        ``doc.tagged_roles`` for the speaker stage."""
+        ``doc.tagged_roles`` and the encoder's word states to ``doc.encoding``, for the
+        speaker stage."""
         out = []
         for doc, (words, tags) in zip(docs, self.word_tags_many(docs), strict=True):
             if not words:
                 out.append([])
                 continue
+            doc.encoding = WordEncoding.of(words, tags["hidden"])
             role_spans = {role: tags_to_spans(role, words, tags[role].tolist()) for role in ROLES}
             for role in ("source", "addressee"):
                 doc.tagged_roles[role] = [

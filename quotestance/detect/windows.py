@@ -270,7 +270,8 @@ def merge_window_predictions(
     window reaches (the tokenizer dropped it) gets logits that say ``O``.
 
     ``windows`` are one document's, ``logits_per_window[role][i]`` is window i's
-    (length >= len(input_ids), n_tags) output, padding allowed.
+    (length >= len(input_ids), n_tags) output, padding allowed. A key that is no role (the
+    encoder's ``hidden`` states) is merged the same way; a word no window reaches gets zeros.
     """
     best = np.full(n_words, -1.0)
     source = np.full((n_words, 2), -1, dtype=np.int64)  # (window, position)
@@ -289,9 +290,12 @@ def merge_window_predictions(
         log.warning("%d of %d words are in no window; they are tagged O", missing, n_words)
     out = {}
     for role, per_window in logits_per_window.items():
-        n_tags = len(TAGS[role])
+        n_tags = len(TAGS[role]) if role in TAGS else np.asarray(per_window[0]).shape[-1]
         merged = np.full((n_words, n_tags), -1e4, dtype=np.float32)
-        merged[:, 0] = 0.0
+        if role in TAGS:
+            merged[:, 0] = 0.0
+        else:  # not logits (the encoder's states): a missing word gets zeros
+            merged[:] = 0.0
         for word in np.flatnonzero(source[:, 0] >= 0):
             window_i, pos = source[word]
             merged[word] = np.asarray(per_window[window_i])[pos]

@@ -40,7 +40,7 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stance": ("stance_model", ("stance.json", "stance.safetensors", "targets.json")),
     "speakers": ("speakers", ("linker.json",)),
     "cues": ("cues", ("cues.tsv", "speech_acts.tsv")),
-    "actors": ("actors", ("builtin.yaml",)),
+    "actors": ("actors", ("builtin.yaml", "people.tsv.gz")),
 }
 SHORT = 12  # hex digits of a model version
 MISSING = "missing"

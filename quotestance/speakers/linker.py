@@ -11,22 +11,29 @@ can continue the speaker chosen for the one before.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from quotestance.detect.clauses import embedded_report, tag
 from quotestance.document import Document, Mention, Quote
 from quotestance.intervals import IntervalIndex
 from quotestance.resources import resource_path
 from quotestance.speakers.mentions import FIRST_PERSON, Candidate, mentions_of
+from quotestance.speakers.pairs import pair_inputs
+
+if TYPE_CHECKING:
+    from quotestance.speakers.scorer import SpeakerScorer
 
 DEFAULT_MODEL = resource_path("speakers", "linker.json")
 WINDOW_BEFORE = 4  # sentences before the quote's first sentence
 WINDOW_AFTER = 1  # sentences after its last
 REPORT_PREPOSITIONS = {"laut", "nach", "zufolge", "von", "durch", "gegenüber"}
 CONTINUATION_MIN_SOURCE_P = 0.1
+log = logging.getLogger(__name__)
 KINDS = ("direct", "indirect", "reported", "free_indirect", "mixed")
 
 
@@ -119,6 +126,8 @@ def features(doc: Document, ctx: QuoteContext, cand: Candidate) -> dict[str, flo
     ):
         f["previous_speaker"] = 1
         f[f"previous_speaker&has_cue={quote.cue is not None}"] = 1
+        if doc.sentences[cand.sentence].paragraph == ctx.paragraph:
+            f[f"previous_speaker&same_paragraph&has_cue={quote.cue is not None}"] = 1
     if doc.sentences[cand.sentence].paragraph != ctx.paragraph:
         f["other_paragraph"] = 1
     if any(s < cand.end and e > cand.start for s, e in ctx.other_quotes):
@@ -206,6 +215,26 @@ def candidates_for(
     ]
 
 
+def load_scorer(path: Path | bool | None = None) -> SpeakerScorer | None:
+    """The learned scorer, or None: when ``path`` is False, when torch or the weights are
+    missing, or when it was trained on another tagger's states (they would mean nothing)."""
+    if path is False:
+        return None
+    try:
+        from quotestance.resources import model_versions
+        from quotestance.speakers.scorer import DEFAULT_SCORER, SpeakerScorer, scorer_available
+    except ImportError:
+        return None
+    path = Path(path or DEFAULT_SCORER)
+    if not scorer_available(path):
+        return None
+    scorer = SpeakerScorer.load(path)
+    if scorer.info.get("tagger_version") != model_versions()["tagger"]:
+        log.warning("speaker scorer %s was trained on another tagger; not used", path)
+        return None
+    return scorer
+
+
 def is_headline(doc: Document, index: int) -> bool:
     """A one-sentence paragraph without final punctuation: a title or subheading."""
     sent = doc.sentences[index]
@@ -217,24 +246,52 @@ def is_headline(doc: Document, index: int) -> bool:
 
 
 class SpeakerLinker:
-    """Pipeline stage: scores candidates with a saved logistic regression and sets each
-    quote's speaker to the best one above the threshold (or none)."""
+    """Pipeline stage: scores candidates and sets each quote's speaker to the best one (or
+    none). With a learned scorer (``speakers.scorer``) and the tagger's states on the
+    document, the scorer ranks and "nobody" competes in the same softmax; otherwise a saved
+    logistic regression ranks and the best must reach its threshold."""
 
     name = "speakers"
 
-    def __init__(self, weights: dict[str, float], intercept: float, threshold: float) -> None:
+    def __init__(
+        self,
+        weights: dict[str, float],
+        intercept: float,
+        threshold: float,
+        scorer: SpeakerScorer | None = None,
+    ) -> None:
         self.weights = weights
         self.intercept = intercept
         self.threshold = threshold
+        self.scorer = scorer
 
     @classmethod
-    def load(cls, path: Path | None = None) -> SpeakerLinker:
+    def load(cls, path: Path | None = None, scorer: Path | bool | None = None) -> SpeakerLinker:
+        """The logistic regression at ``path`` and the learned scorer at ``scorer`` (default:
+        the shipped one when it was trained on the shipped tagger's states; False: none)."""
         data = json.loads(Path(path or DEFAULT_MODEL).read_text(encoding="utf-8"))
-        return cls(data["weights"], data["intercept"], data["threshold"])
+        return cls(data["weights"], data["intercept"], data["threshold"], load_scorer(scorer))
 
     def score(self, feats: dict[str, float]) -> float:
         z = self.intercept + sum(self.weights.get(k, 0.0) * v for k, v in feats.items())
         return 1.0 / (1.0 + math.exp(-z))
+
+    def rank(
+        self, doc: Document, ctx: QuoteContext, eligible: list[Candidate]
+    ) -> tuple[list[tuple[float, Candidate]], float]:
+        """Each eligible candidate's score and the score the best must reach."""
+        feats = [features(doc, ctx, c) for c in eligible]
+        if self.scorer is None or doc.encoding is None:
+            return [(self.score(f), c) for f, c in zip(feats, eligible, strict=True)], (
+                self.threshold
+            )
+        quote, cue = ctx.quote, ctx.quote.cue
+        inputs = pair_inputs(
+            doc.encoding, (quote.start, quote.end), (cue.start, cue.end) if cue else None,
+            [(c.start, c.end) for c in eligible], feats,
+        )  # fmt: skip
+        nobody, probs = self.scorer.probabilities(inputs)
+        return list(zip(probs, eligible, strict=True)), nobody
 
     def link(self, doc: Document) -> list[tuple[Quote, Candidate | None, float]]:
         """Each quote's best candidate (or None) and its score, in text order."""
@@ -258,9 +315,9 @@ class SpeakerLinker:
                 eligible = [
                     c for c in eligible if doc.sentences[c.sentence].paragraph == ctx.paragraph
                 ]
-            scored = [(self.score(features(doc, ctx, c)), c) for c in eligible]
+            scored, floor = self.rank(doc, ctx, eligible)
             best = max(scored, key=lambda x: x[0], default=(0.0, None))
-            chosen = best[1] if best[0] >= self.threshold else None
+            chosen = best[1] if best[0] >= floor else None
             if (
                 chosen is not None
                 and quote.cue is None

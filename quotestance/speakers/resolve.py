@@ -9,9 +9,10 @@ For each mention a quote points to, in text order:
 4. a title or description ("der Minister", "der US-Außenminister"): the latest person whose
    title ends in that noun; otherwise the description itself becomes the actor.
 Affiliations come from the actor file, else from the person's own words in any of their
-mentions ("US-Außenminister", "der russische General", "(SPÖ)", "UN-Generalsekretär"), else,
-as a fallback marked ``affiliation_source: "context"``, from the latest country named outside
-quotes earlier in the paragraph, or the country the document names most.
+mentions ("US-Außenminister", "der russische General", "(SPÖ)", "UN-Generalsekretär"), else
+from a list of well-known people (``speakers.people``: *Lawrow* -> Russland, marked
+``"people"``), else, as a fallback marked ``affiliation_source: "context"``, from the latest
+country named outside quotes earlier in the paragraph, or the country the document names most.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from quotestance.document import Actor, Document, Mention, Span
 from quotestance.intervals import IntervalIndex
 from quotestance.speakers.actors import ARTICLES, ActorEntry, ActorRegistry
 from quotestance.speakers.mentions import first_name_gender, is_name_word, mentions_of
+from quotestance.speakers.people import PeopleList
 
 ORG_HEADS = re.compile(
     r"(ministerium|regierung|partei|fraktion|zeitung|agentur|gericht|polizei|behörde|amt"
@@ -88,6 +90,7 @@ class ParagraphCountries:
         self.quoted = IntervalIndex(doc.quotes)
         self.blocks: dict[int, tuple[list[int], list[str]]] = {}
         self._most: str | None = None
+        self._counts: dict[str, int] = {}
         self._most_counted = False
         self.first_of: list[int] = []  # per sentence: the first sentence of its paragraph run
         for k, sent in enumerate(doc.sentences):
@@ -128,7 +131,13 @@ class ParagraphCountries:
                     for name in self._block(first)[1]:
                         counts[name] = counts.get(name, 0) + 1
             self._most = max(counts, key=counts.__getitem__, default=None)
+            self._counts = counts
         return self._most
+
+    def named(self, country: str) -> bool:
+        """Whether the document names ``country`` outside quotes."""
+        self.most_named()
+        return country in self._counts
 
     def before(self, offset: int) -> str | None:
         sent = self.doc.sentence_at(offset)
@@ -243,6 +252,7 @@ class ActorResolver:
 
     def __init__(self, registry: ActorRegistry | None = None, remember_names: bool = False) -> None:
         self.registry = registry or ActorRegistry.default()
+        self.people = PeopleList.default()
         self.remember_names = remember_names
         self.known_people: dict[str, tuple[str, str | None]] = {}
         self._country_memo: dict[str, str | None] = {}  # word -> country, for every document
@@ -292,6 +302,18 @@ class ActorResolver:
 
     def _context_country(self, doc: Document, offset: int) -> str | None:
         return paragraph_country(doc, offset, self.registry)
+
+    def _listed_country(self, name: str, countries: ParagraphCountries) -> str | None:
+        """The country of a well-known person (``speakers.people``): by full name, or by
+        surname alone when the document names that country too (a bare *Müller* is no
+        minister of the Marshall Islands)."""
+        german = self.people.country_name(name)
+        entry = self.registry.lookup(german) if german else None
+        if entry is None or entry.type != "country":
+            return None
+        if len(name.split()) == 1 and not countries.named(entry.name):
+            return None
+        return entry.name
 
     # -- resolution ---------------------------------------------------------------------
     def _resolve(
@@ -371,7 +393,7 @@ class ActorResolver:
         name = match.name.split()
         # the person's own words: "US-Außenminister", "der serbische Präsident", "(SPÖ)"
         country = self._country_in([*bracketed, *described, *written_titles])
-        if country is not None and match.affiliation_source in (None, "context"):
+        if country is not None and match.affiliation_source in (None, "context", "people"):
             match.affiliation = country.affiliation or country.name
             match.affiliation_source = "description"
         if match.gender is None:
@@ -517,6 +539,9 @@ class ActorResolver:
                 if (mention.start, mention.end) not in entity.spans:
                     entity.spans.add((mention.start, mention.end))
                     entity.mentions.append(Span(mention.start, mention.end, mention.text))
+                if entity.affiliation is None and entity.type == "person":
+                    entity.affiliation = self._listed_country(entity.name, countries)
+                    entity.affiliation_source = "people" if entity.affiliation else None
                 if entity.affiliation is None and entity.type in (
                     "person",
                     "other",

@@ -70,6 +70,8 @@ class StanceClassifier:
         self.bf16 = bf16
         self.min_score = min_score  # a label scored under it becomes "none"
         self.prefix = text_prefix(config.base_model)
+        self.encoded_subwords = 0  # subwords fed to the encoder so far (for the benchmark)
+        self.padded_subwords = 0  # the same with padding: what the encoder computed
 
     @classmethod
     def load(cls, directory: Path | None = None, **kwargs: Any) -> StanceClassifier:
@@ -95,7 +97,9 @@ class StanceClassifier:
             torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
         ):
             lengths = [len(ids) for ids in encoded]
+            self.encoded_subwords += sum(lengths)
             for width, idx in fixed_width_batches(lengths, self.batch_size):
+                self.padded_subwords += width * len(idx)
                 batch = self.tokenizer.pad(
                     {"input_ids": [encoded[i] for i in idx]},
                     padding="max_length",

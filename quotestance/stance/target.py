@@ -92,10 +92,13 @@ class TargetFinder:
         self._country_memo: dict[str, str | None] = {}
 
     def _side(self, doc: Document, mention: Mention | None) -> set[str]:
-        """Names the speaker's side goes by: its registry actor, country words, and the
-        country of its paragraph."""
+        """Names the speaker's side goes by: its actor and affiliation where the resolver ran
+        before this stage (the default pipeline: a pronoun speaker is its antecedent), else
+        its registry actor, country words, and the country of its paragraph."""
         if mention is None:
             return set()
+        if mention.actor is not None:
+            return {name for name in (mention.actor, mention.affiliation) if name}
         side = set()
         entry = self.registry.lookup(mention.text)
         if entry is not None:
