@@ -120,6 +120,8 @@ def test_tagger_stage_finds_the_learnt_quote(trained):
         tagger.model.norm.weight.shape[0],
     )
     assert np.abs(doc.encoding.pool(0, len(GERMAN_TEXT))).sum() > 0
+    # what the benchmark reads: subwords fed to the encoder, with and without padding
+    assert 0 < tagger.encoded_subwords <= tagger.padded_subwords
     quote = quotes[texts.index(QUOTE)]
     assert quote.kind == "direct"
     assert quote.cue is not None and quote.cue.text == CUE
