@@ -10,8 +10,8 @@ Measures, after one warm-up article (model and lexicon loads are reported separa
 articles/s, characters/s and quotes/s for the whole pipeline, time per stage, and peak
 resident memory of the process; with the tagger, the subwords each encoder reads per
 article against the article's own subwords, and the pipeline's speed as a share of the bare
-encoder's throughput (bf16, 16 x 256 subwords). The process is pinned to ``--cores`` cores (default 1 for
-the rules, 2 for pipelines with the tagger) and torch uses that many threads.
+encoder's throughput (bf16, 16 x 256 subwords). The process is pinned to ``--cores`` cores
+(default 1 for the rules, 2 for pipelines with the tagger) and torch uses that many threads.
 """
 
 from __future__ import annotations
