@@ -187,6 +187,29 @@ def test_full_finetuning_with_markers_saves_and_loads(tiny_base, tmp_path):
     assert clf.classify_records(records) == expected
 
 
+def test_a_run_stopped_inside_an_epoch_resumes_from_the_next_batch(tiny_base, tmp_path):
+    from training.train_stance import StanceTrainer, StanceTrainingArguments
+
+    rows = [{"quote": t, "context": t, "cue": "sagte", "speaker": "Er", "label": label,
+             "document": f"d{k}", "stance_split": "calibration" if k == 3 else "train"}
+            for k in range(4) for t, label in ROWS]  # fmt: skip
+    args = StanceTrainingArguments(
+        output_dir=tmp_path, base_model=str(tiny_base), epochs=2, batch_size=4, bf16=False,
+        lora_r=4, minutes=1e-9,  # the budget is spent after the first step
+    )  # fmt: skip
+    first = StanceTrainer(args, rows).train()
+    assert first["stopped_early"] and first["steps"] == 1
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert (state["epoch"], state["step"], state["batches_done"]) == (0, 1, 1)
+    args.minutes, args.resume, args.checkpoint_every = None, True, 2
+    resumed = StanceTrainer(args, rows)
+    result = resumed.train()
+    # every planned step is trained once: the first before the stop, the others after it
+    assert result["steps"] == result["planned_steps"] and not result["stopped_early"]
+    assert len(resumed.losses) == result["planned_steps"] - 1
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=False)["epoch"] == 2
+
+
 def test_classify_command_keeps_order_and_reports_bad_lines(trained, monkeypatch, tmp_path, capsys):
     from quotestance import cli
     from quotestance.stance.classifier import StanceClassifier

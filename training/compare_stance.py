@@ -5,8 +5,9 @@ path of ``quotestance classify``: the test split (every gold quote of the SpkAtt
 articles, never trained on), the calibration split (what a model is *chosen* on) and the seed
 article; optionally the held-out parliament check (``evaluate_parliament.py``'s utterances of
 ``umanlp/speechact``). ``--ensemble [NAME ...]`` adds the mean of the (named) models'
-probabilities as one more row. For the model named by ``--thresholds`` the per-label
-precision/recall at several values of ``annotate --min-stance-score`` is tabulated.
+probabilities as one more row (repeat it for several ensembles). For the model named by
+``--thresholds`` the per-label precision/recall at several values of
+``annotate --min-stance-score`` is tabulated.
 
 Run: ``python training/compare_stance.py NAME=DIR ... [--ensemble] [--thresholds NAME]
 [--speechact TSV ...]``. Writes ``reports/stance_comparison.json`` and ``.md``.
@@ -100,7 +101,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help="NAME=DIR")
     parser.add_argument(
-        "--ensemble", nargs="*", metavar="NAME", help="add the mean of these models (or all)"
+        "--ensemble",
+        nargs="*",
+        action="append",
+        metavar="NAME",
+        help="add the mean of these models (or of all); repeat for several ensembles",
     )
     parser.add_argument("--thresholds", help="NAME of the model for the threshold table")
     parser.add_argument("--speechact", type=Path, nargs="*", default=[])
@@ -126,11 +131,12 @@ def main(argv: list[str] | None = None) -> None:
         if parliament_rows:
             probs[name]["parliament"] = probabilities(Path(directory), parliament_rows)
         print(f"scored {name}", flush=True)
-    members = (a.ensemble or list(models)) if a.ensemble is not None else []
-    if len(members) > 1:
-        probs["ensemble of " + " + ".join(members)] = {
-            s: np.mean([probs[n][s] for n in members], axis=0) for s in probs[members[0]]
-        }
+    for group in a.ensemble or []:
+        members = group or list(models)
+        if len(members) > 1:
+            probs["ensemble of " + " + ".join(members)] = {
+                s: np.mean([probs[n][s] for n in members], axis=0) for s in probs[members[0]]
+            }
     result: dict = {"models": {}}
     for name, by_split in probs.items():
         row = {s: stance_report([r["label"] for r in splits[s]], by_split[s])
