@@ -3,9 +3,10 @@
 LoRA adapters on the backbone (embedded multilingual-e5-small by default; ``--base-model``
 takes any Hugging Face encoder by name or path), mean pooling, a linear head; class-weighted
 cross-entropy for the imbalance; bf16 autocast on the CPU; seeded; a checkpoint every 100
-steps and after each epoch (``--resume`` goes on from the batch where it stopped). After training the temperature is fitted on the calibration split
-(never trained on) and the test split (SpkAtt-news dev) is scored: macro-F1 with bootstrap
-CIs, per-label F1, confusion matrix, expected calibration error before/after scaling.
+steps and after each epoch (``--resume`` goes on from the batch where it stopped). After
+training the temperature is fitted on the calibration split (never trained on) and the test
+split (SpkAtt-news dev) is scored: macro-F1 with bootstrap CIs, per-label F1, confusion
+matrix, expected calibration error before/after scaling.
 
 Data: loaded, split by document and tokenised through Hugging Face ``datasets``
 (``quotestance.hf_data``; cached in ``data/cache/hf/``).
