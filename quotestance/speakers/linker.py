@@ -5,7 +5,9 @@ relative to the quote and its cue, what kind of phrase it is, whether the tagger
 source, whether it spoke the previous quote. Trained by ``training/train_speaker.py`` on
 SpkAtt-news and GePaDe train documents; the weights are a small JSON file in
 ``quotestance/resources/speakers/``. Quotes are linked in text order, so a quote without a cue
-can continue the speaker chosen for the one before.
+can continue the speaker chosen for the one before: with the tagger, this stage alone decides
+who continues speaking (detectors only propose sources). A learned scorer over the tagger's
+states (``speakers/scorer.py``) can replace the regression's ranking where one is installed.
 """
 
 from __future__ import annotations
