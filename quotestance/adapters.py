@@ -66,18 +66,17 @@ def save_adapted(
     config_json: str,
     weights: Path,
     config: Path,
+    dtype: torch.dtype = torch.float32,
 ) -> None:
     """The encoder's adapter (prefixed ``adapter.``) and the head tensors in one safetensors
-    file, the config beside it."""
+    file, the config beside it (``dtype`` float16 halves the file; loading casts back)."""
     from peft import get_peft_model_state_dict
     from safetensors.torch import save_file
 
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {f"adapter.{k}": v for k, v in get_peft_model_state_dict(encoder).items()}
     state.update(heads)
-    save_file(
-        {k: v.detach().contiguous().to(torch.float32) for k, v in state.items()}, str(weights)
-    )
+    save_file({k: v.detach().contiguous().to(dtype) for k, v in state.items()}, str(weights))
     config.write_text(config_json + "\n", encoding="utf-8")
 
 

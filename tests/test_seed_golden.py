@@ -226,17 +226,17 @@ SEED_LABELS = [
 ]
 
 
-# what the shipped stance model (issue 13's round-three model: rounds 1-3 + the English PLOVER
-# records) still gets wrong, by detector: the tests stay, expected to fail (strict: a fix makes
-# them pass and this list must shrink). The Aleppo threat, the ultimatum and the suspended
-# contacts left the list with this model.
+# what the shipped stance model (issue 13: the full fine-tune on rounds 1-3 + the English PLOVER
+# records, shipped as a rank-64 LoRA) still gets wrong, by detector: the tests stay, expected
+# to fail (strict: a fix makes them pass and this list must shrink). The Aleppo threat, the
+# ultimatum and the suspended contacts left the list with the round-three model, the search for
+# a normalisation (q6) with this one.
 STANCE_MISSES = {
     ("rules", "Kerry droht Russland"),
     *(
         (detector, prefix)
         for detector in ("rules", "auto")
         for prefix in (
-            'Ziel solcher Beratungen sei es, "nach möglichen',
             "dass sich die USA vorbereiteten, das bilaterale",
             '"Es sei denn, Russland unternimmt unmittelbare',
             "Kerry habe sich sehr besorgt über die Angriffe",

@@ -187,6 +187,40 @@ def test_full_finetuning_with_markers_saves_and_loads(tiny_base, tmp_path):
     assert clf.classify_records(records) == expected
 
 
+def test_a_full_finetune_extracted_at_full_rank_classifies_the_same(tiny_base, tmp_path):
+    """``training/extract_lora.py``: at the layers' full rank the SVD factors are the delta
+    itself, so the LoRA model's scores equal the full fine-tune's; a lower rank keeps less."""
+    from quotestance.stance.classifier import StanceClassifier
+    from training.extract_lora import extract, low_rank_factors
+    from training.train_stance import StanceTrainer, StanceTrainingArguments
+
+    rows = [{"quote": t, "context": "Er sagte: " + t, "cue": "sagte", "speaker": "Er",
+             "label": label, "document": f"d{k}",
+             "stance_split": "calibration" if k == 2 else "train"}
+            for k in range(3) for t, label in ROWS]  # fmt: skip
+    full = tmp_path / "full"
+    args = StanceTrainingArguments(
+        output_dir=full, base_model=str(tiny_base), epochs=2, batch_size=4, bf16=False,
+        full_finetune=True, input_style="markers", lr_encoder=1e-2,
+    )  # fmt: skip
+    trainer = StanceTrainer(args, rows)
+    trainer.train()
+    trainer.save()
+    kept = extract(full, rank=64, out_dir=tmp_path / "lora", dtype=torch.float32)
+    assert kept and min(kept.values()) > 0.999  # hidden 32, intermediate 64: full rank
+    records = [{"text": t, "context": "Er sagte: " + t} for t, _ in ROWS]
+    want = StanceClassifier.load(full, bf16=False).classify_records(records)
+    got = StanceClassifier.load(tmp_path / "lora", bf16=False).classify_records(records)
+    assert [label for label, _ in got] == [label for label, _ in want]
+    for (_, a), (_, b) in zip(got, want, strict=True):
+        assert all(abs(a[k] - b[k]) < 2e-3 for k in a)
+    delta = torch.randn(12, 8)
+    b, a, share = low_rank_factors(delta, 3)
+    assert b.shape == (12, 3) and a.shape == (3, 8) and 0 < share < 1
+    singular = torch.linalg.svdvals(delta)
+    assert torch.allclose(torch.linalg.norm(delta - b @ a), singular[3:].norm(), atol=1e-4)
+
+
 def test_a_run_stopped_inside_an_epoch_resumes_from_the_next_batch(tiny_base, tmp_path):
     from training.train_stance import StanceTrainer, StanceTrainingArguments
 

@@ -166,10 +166,60 @@ def test_smooth_messages_joins_flicker_and_drops_fragments():
         (c, c + len("Irakkrieg"), "Indirect"),
         (d, d + len("„Gut“"), "Direct"),
     ]
-    assert smooth_messages(text, spans) == [
+    assert [m[:3] for m in smooth_messages(text, spans)] == [
         (a, text.index("."), "Indirect"),
         (d, d + len("„Gut“"), "Direct"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "left", "right", "attribution"),
+    [
+        (
+            "Ein Tatverdacht bestehe nach Angaben der Bundesanwaltschaft nicht mehr.",
+            "Ein Tatverdacht bestehe", "nicht mehr", "der Bundesanwaltschaft",
+        ),
+        (
+            "Es handele sich ersten Angaben zufolge um vier Terroristen.",
+            "Es handele sich", "um vier Terroristen", "ersten Angaben",
+        ),
+        (
+            "Die Truppe sollte laut Franz-Josef Jung 1.500 Mann umfassen.",
+            "Die Truppe sollte", "1.500 Mann umfassen", "Franz-Josef Jung",
+        ),
+        (
+            "Die Lage sei, so der Minister, weiter ernst.",
+            "Die Lage sei", "weiter ernst", "der Minister",
+        ),
+    ],
+)  # fmt: skip
+def test_a_claim_cut_by_its_attribution_is_one_quote_with_that_source(
+    text: str, left: str, right: str, attribution: str
+):
+    """Issue 16: one claim split in two around *laut X* / *X zufolge* / *nach Angaben*; the
+    source inside the attribution is the quote's speaker."""
+    doc = Document(text)
+    doc.sentences = segment(text)
+    a, b = text.index(left), text.index(right)
+    s = text.index(attribution)
+    role_spans = {
+        "message": [(a, a + len(left), "Indirect"), (b, b + len(right), "Indirect")],
+        "source": [(s, s + len(attribution), "")],
+    }
+    (quote,) = spans_to_quotes(doc, role_spans)
+    assert (quote.start, quote.end) == (a, b + len(right))
+    assert quote.speaker is not None and quote.speaker.text == attribution
+
+
+def test_two_claims_are_not_joined_across_a_sentence_or_a_plain_gap():
+    from quotestance.detect.tagger import smooth_messages
+
+    text = "Er sagte, die Lage sei ernst, und laut Plan komme Hilfe. Laut Polizei sei alles ruhig."
+    first = (text.index("die Lage"), text.index(", und"), "Indirect")
+    second = (text.index("komme Hilfe"), text.index("."), "Indirect")
+    third = (text.index("sei alles"), len(text) - 1, "Indirect")
+    spans = smooth_messages(text, [first, second, third])
+    assert [m[:3] for m in spans] == [first, second, third]
 
 
 def test_a_documents_tags_do_not_depend_on_its_batch(trained):

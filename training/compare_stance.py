@@ -7,7 +7,8 @@ article; optionally the held-out parliament check (``evaluate_parliament.py``'s 
 ``umanlp/speechact``). ``--ensemble [NAME ...]`` adds the mean of the (named) models'
 probabilities as one more row (repeat it for several ensembles). For the model named by
 ``--thresholds`` the per-label precision/recall at several values of
-``annotate --min-stance-score`` is tabulated.
+``annotate --min-stance-score`` is tabulated. ``--merge JSON ...`` puts the rows of earlier
+runs (same rows, same code) first, so one report covers runs scored at different times.
 
 Run: ``python training/compare_stance.py NAME=DIR ... [--ensemble] [--thresholds NAME]
 [--speechact TSV ...]``. Writes ``reports/stance_comparison.json`` and ``.md``.
@@ -99,7 +100,7 @@ def markdown(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", help="NAME=DIR")
+    parser.add_argument("models", nargs="*", help="NAME=DIR")
     parser.add_argument(
         "--ensemble",
         nargs="*",
@@ -109,6 +110,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--thresholds", help="NAME of the model for the threshold table")
     parser.add_argument("--speechact", type=Path, nargs="*", default=[])
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="earlier comparison JSON files whose rows (same data, same code) come first",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "stance_comparison")
     a = parser.parse_args(argv)
     rows = list(read_rows())
@@ -138,6 +146,13 @@ def main(argv: list[str] | None = None) -> None:
                 s: np.mean([probs[n][s] for n in members], axis=0) for s in probs[members[0]]
             }
     result: dict = {"models": {}}
+    commands = []
+    for path in a.merge:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+        result["models"].update(earlier["models"])
+        commands.append(earlier["command"])
+        if earlier.get("thresholds"):
+            result["thresholds"] = earlier["thresholds"]
     for name, by_split in probs.items():
         row = {s: stance_report([r["label"] for r in splits[s]], by_split[s])
                for s in splits}  # fmt: skip
@@ -157,7 +172,8 @@ def main(argv: list[str] | None = None) -> None:
         result["thresholds"] = (a.thresholds, threshold_table(gold, probs[a.thresholds]["test"]))
     import sys
 
-    result["command"] = "python training/compare_stance.py " + " ".join(argv or sys.argv[1:])
+    command = "python training/compare_stance.py " + " ".join(argv or sys.argv[1:])
+    result["command"] = command if not commands else " ; ".join([*commands, command])
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     a.out.with_suffix(".md").write_text(markdown(result), encoding="utf-8")

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -133,31 +134,59 @@ def _sentence_index(starts: list[int], offset: int) -> int:
 
 MIN_MESSAGE_WORDS = 2
 _OPENING_MARKS = set("„‚»«\"'“")
+# an attribution inside one claim: "Ein Verdacht bestehe [nach Angaben der Polizei] nicht",
+# "Die Lage sei[, so der Minister,] ernst", "Es handele sich [ersten Angaben zufolge] um …"
+_ATTRIBUTION_GAP = re.compile(
+    r"""^[\s,]*(?:
+        (?:laut|gemäß)\s[^.!?;:„“"»«]{1,80}
+      | (?:nach|laut)\s(?:\w+\s){0,2}Angaben\b[^.!?;:„“"»«]{0,80}
+      | [^.!?;:„“"»«]{1,80}\szufolge
+      | so\s[^.!?;:„“"»«]{1,60},
+    )[\s,]*$""",
+    re.VERBOSE,
+)
 
 
-def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Repair the tagger's flicker inside long quotes.
+class MessageSpan(NamedTuple):
+    """A decoded message: its span, its form, and the attribution holes inside it."""
+
+    start: int
+    end: int
+    form: str
+    holes: tuple[tuple[int, int], ...] = ()
+
+
+def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[MessageSpan]:
+    """Repair the tagger's flicker inside long quotes and rejoin claims cut by attribution.
 
     Word-level tags sometimes drop to ``O`` (or restart with ``B``) for a word in the middle
     of a quote, which splits one quote into fragments. Two message spans are joined when at
-    most one word and no sentence end or paragraph break lies between them; a remaining
-    one-word span is dropped unless quotation marks enclose it (*„fahrlässig“*).
+    most one word and no sentence end or paragraph break lies between them, or when what
+    lies between is an attribution phrase (*laut X*, *nach Angaben X*, *X zufolge*,
+    *, so X,*): SpkAtt annotates such a claim as one message with the attribution left out,
+    and the attribution is kept as a hole, so that its source still counts for the quote. A
+    remaining one-word span is dropped unless quotation marks enclose it (*„fahrlässig“*).
     """
     merged: list[list] = []
     for start, end, form in _split_at_paragraphs(text, spans):
         if merged:
             gap = text[merged[-1][1] : start]
             words = [w for w in gap.split() if any(ch.isalnum() for ch in w)]
-            if len(words) <= 1 and not any(ch in gap for ch in ".!?") and "\n\n" not in gap:
+            same_sentence = not any(ch in gap for ch in ".!?") and "\n\n" not in gap
+            if len(words) <= 1 and same_sentence:
                 merged[-1][1] = max(merged[-1][1], end)
                 continue
-        merged.append([start, end, form])
+            if words and same_sentence and _ATTRIBUTION_GAP.match(gap):
+                merged[-1][3].append((merged[-1][1], start))
+                merged[-1][1] = max(merged[-1][1], end)
+                continue
+        merged.append([start, end, form, []])
     out = []
-    for start, end, form in merged:
+    for start, end, form, holes in merged:
         words = [w for w in text[start:end].split() if any(ch.isalnum() for ch in w)]
         if len(words) < MIN_MESSAGE_WORDS and text[start : start + 1] not in _OPENING_MARKS:
             continue
-        out.append((start, end, form))
+        out.append(MessageSpan(start, end, form, tuple(holes)))
     return out
 
 
@@ -211,7 +240,9 @@ def spans_to_quotes(
     def sentence_range(start: int, end: int) -> tuple[int, int]:
         return _sentence_index(starts, start), _sentence_index(starts, max(start, end - 1))
 
-    def nearest(role: str, start: int, end: int) -> Span | None:
+    def nearest(
+        role: str, start: int, end: int, holes: tuple[tuple[int, int], ...] = ()
+    ) -> Span | None:
         spans, index = role_spans[role], indexes[role]
         first, last = sentence_range(start, end)
         best, best_gap = None, None
@@ -220,6 +251,8 @@ def spans_to_quotes(
         high = starts[last + 2] if 0 <= last + 2 < len(starts) else math.inf
         for k in index.candidates(low - 1, high):
             s, e, _ = spans[k]
+            if any(hs <= s and e <= he for hs, he in holes):
+                return Span(s, e, doc.text[s:e])  # the claim's own attribution (laut X)
             if s < end and e > start:
                 continue  # inside the message: a nested quote's role, not this one's
             sf, sl = sentence_range(s, e)
@@ -243,10 +276,10 @@ def spans_to_quotes(
         for role in ("cue", "source", "addressee")
     }
     quotes: list[Quote] = []
-    for start, end, form in smooth_messages(doc.text, role_spans.get("message", [])):
-        cue = nearest("cue", start, end)
-        source = nearest("source", start, end)
-        addressee = nearest("addressee", start, end)
+    for start, end, form, holes in smooth_messages(doc.text, role_spans.get("message", [])):
+        cue = nearest("cue", start, end, holes)
+        source = nearest("source", start, end, holes)
+        addressee = nearest("addressee", start, end, holes)
         evidence = ["tagger"]
         speaker = Mention(source.start, source.end, source.text) if source else None
         text = doc.text[start:end]
