@@ -184,3 +184,38 @@ def test_mixed_quote(annotate):
 
 def test_indicative_statement_without_cue_is_no_quote(annotate):
     assert annotate("Das Wetter ist heute schön. Morgen regnet es.") == []
+
+
+# ---------------------------------------------------------------- name and colon (issue 16)
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "speaker"),
+    [
+        (
+            "Der Skandal weitet sich aus. Stiftner: Das hat unter anderem mit der "
+            "Finanzierung zu tun.",
+            "Das hat unter anderem mit der Finanzierung zu tun.",
+            "Stiftner",
+        ),
+        ("Angela Merkel: Wir schaffen das nicht allein.", "Wir schaffen das nicht allein.",
+         "Angela Merkel"),
+    ],
+)  # fmt: skip
+def test_an_answer_after_a_name_and_a_colon_is_that_persons_quote(annotate, text, quote, speaker):
+    found = only(annotate(text))
+    assert found.text == quote and "name_colon" in found.evidence
+    assert found.speaker is not None and found.speaker.text == speaker
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zum Vergleich: Die Gesamtzahl der Passagiere stieg um drei Prozent.",
+        "Fazit: Das Projekt ist gescheitert.",
+        "Ergebnis der Wahl: CDU 31 Prozent.",
+        "Berlin: Tote.",
+    ],
+)
+def test_a_label_before_a_colon_is_not_a_speaker(annotate, text):
+    assert annotate(text) == []

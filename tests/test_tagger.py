@@ -239,3 +239,61 @@ def test_a_documents_tags_do_not_depend_on_its_batch(trained):
         assert words == alone_words
         for key in tags:
             assert np.array_equal(tags[key], alone[key]), key
+
+
+def test_short_broken_off_or_verbless_spans_are_fragments():
+    """Issue 16: the tagger's four-word fragments (*die Arbeit der*) are not quotes; short
+    clauses with a verb and a speech act's object (``Reported``) are."""
+    from quotestance.detect.tagger import is_fragment
+    from quotestance.morphology import MoodAnalyser
+    from quotestance.text import TextSegmenter
+
+    text = (
+        "Er kritisierte die Arbeit der Behörde. Sie rief die Nationalgarde. "
+        "Er sagte, er sei unschuldig. Sie forderte die Vernichtung der Lagerbestände."
+    )
+    doc = MoodAnalyser()(TextSegmenter()(Document(text)))
+
+    def span(s: str) -> tuple[int, int]:
+        i = text.index(s)
+        return i, i + len(s)
+
+    assert is_fragment(doc, *span("die Arbeit der"))
+    assert is_fragment(doc, *span("die Nationalgarde"))
+    assert not is_fragment(doc, *span("er sei unschuldig"))
+    assert not is_fragment(doc, *span("die Vernichtung der Lagerbestände"), form="Reported")
+    assert is_fragment(doc, *span("die Vernichtung der Lagerbestände"), form="Indirect")
+    assert not is_fragment(doc, *span("kritisierte die Arbeit der Behörde"))  # five words
+    bare = Document(text)
+    bare.sentences = segment(text)  # no morphology: nothing to judge by
+    assert not is_fragment(bare, *span("die Arbeit der"))
+
+
+def test_a_run_stopped_by_its_time_budget_resumes_where_it_stopped(trained, tmp_path):
+    """The stop saves its own checkpoint: ``--resume`` goes on from that step, not from the
+    last periodic checkpoint (a tagger run stopped at 909 of 1,138 steps would have gone
+    back to step 800)."""
+    trainer, _, _, windows = trained
+
+    def fresh(minutes: float, resume: bool) -> TaggerTrainer:
+        torch.manual_seed(0)
+        encoder = transformers.BertModel(
+            transformers.BertConfig(
+                vocab_size=trainer.tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                num_attention_heads=2, intermediate_size=64, max_position_embeddings=512,
+            ),
+            add_pooling_layer=False,
+        )  # fmt: skip
+        args = TaggerTrainingArguments(
+            output_dir=tmp_path, base_model=None, epochs=3, batch_size=4, lora_r=4,
+            minutes=minutes, bf16=False, checkpoint_every=10_000, resume=resume,
+        )  # fmt: skip
+        return TaggerTrainer(args, encoder=encoder, tokenizer=trainer.tokenizer,
+                             windows={"spkatt-news": windows})  # fmt: skip
+
+    first = fresh(1e-9, resume=False).train()
+    assert first["stopped_by_time_budget"] and first["steps"] == 1
+    state = torch.load(tmp_path / "checkpoint" / "state.pt", weights_only=False)
+    assert state["step"] == 1
+    second = fresh(60, resume=True).train()
+    assert not second["stopped_by_time_budget"] and second["steps"] == 3

@@ -242,6 +242,8 @@ class TaggerTrainer:
                     self._checkpoint(checkpoint, optimizer, scheduler, step, epoch)
                 if (time.perf_counter() - started) / 60 > args.minutes:
                     stopped_early = True
+                    # the stop's own state, so that --resume goes on from this step
+                    self._checkpoint(checkpoint, optimizer, scheduler, step, epoch)
                     break
             if stopped_early:
                 break

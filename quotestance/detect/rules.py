@@ -372,6 +372,8 @@ class QuoteDetector:
             parts = clauses(sent, inside)
             cues = [c for c in self._cues(sent, inside) if c.kind != "so"]
             cands = self._from_cues(sent, parts, inside, cues)
+            if not cands and (answer := _name_colon(sent, parts, inside)) is not None:
+                cands = [answer]
             if not cands:
                 cand = self._free_indirect(sent, parts, inside, cues, previous_had_quote)
                 if cand is not None:
@@ -730,6 +732,40 @@ def _has_zu_infinitive(clause: Clause, sent: Sentence) -> bool:
         if t_tag.startswith("VV") and word.endswith("en") and "zu" in word[2:-3]:
             return True
     return False
+
+
+NAME_COLON_MAX_TOKENS = 3
+NAME_COLON_MIN_WORDS = 3
+
+
+def _name_colon(sent: Sentence, parts: list[Clause], inside: list[bool]) -> Candidate | None:
+    """(G) An interview answer after its speaker's name: *Stiftner: Das hat … zu tun.*
+
+    The sentence opens with one to three capitalised words, at least one a proper noun (so
+    *Zum Vergleich:* or *Fazit:* are not names), then a colon, then unmarked content with a
+    finite verb; the name is the speaker. Quoted content after a colon is direct speech
+    and handled there.
+    """
+    toks = sent.tokens
+    if len(parts) < 2:
+        return None
+    name, content = parts[0], parts[1]
+    if not (1 <= name.end - name.start <= NAME_COLON_MAX_TOKENS) or name.start != 0:
+        return None
+    if name.end >= len(toks) or toks[name.end].text != ":" or any(inside[: name.end + 1]):
+        return None
+    words = name.tokens(sent)
+    if not all(t.text[:1].isupper() for t in words) or not any(tag(t) == "NE" for t in words):
+        return None
+    start = name.end + 1
+    body = [t for t in toks[start:] if any(ch.isalnum() for ch in t.text)]
+    if start >= len(toks) or inside[start] or len(body) < NAME_COLON_MIN_WORDS:
+        return None
+    if not any(finite_verbs(part, sent, inside) for part in parts[1:]):
+        return None
+    cand = Candidate(toks[start].start, toks[-1].end, "direct", evidence=["name_colon"])
+    cand.speaker = (words[0].start, words[-1].end)
+    return cand
 
 
 def _reportative_sollen(sent: Sentence, inside: list[bool]) -> bool:

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from quotestance.adapters import JSONConfig, add_lora, load_adapted, load_heads, save_adapted
+from quotestance.detect.clauses import tag
 from quotestance.detect.labels import IGNORE, KIND_OF_FORM, ROLES, TAGS, tags_to_spans
 from quotestance.detect.tagger_files import CONFIG_FILE, DEFAULT_TAGGER_DIR, WEIGHTS_FILE
 from quotestance.document import Document, Mention, Quote, Span
@@ -190,6 +191,46 @@ def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[Messag
     return out
 
 
+SHORT_MESSAGE_WORDS = 4
+# a span ending on these was cut in the middle of a phrase ("die Arbeit der", "von Stadt und")
+_OPEN_ENDED_TAGS = {"ART", "APPR", "APPRART", "KON", "KOUS", "KOKOM", "PRELS", "PDAT",
+                    "PPOSAT", "PIAT", "ADJA", "CARD", "PTKZU"}  # fmt: skip
+
+
+def is_fragment(doc: Document, start: int, end: int, form: str = "") -> bool:
+    """A short unmarked span that cannot be a claim: a broken-off phrase, or no verb at all.
+
+    On SpkAtt-news dev, half of the tagger's unmarked messages of four words or fewer were
+    wrong (*die Arbeit der*, *die Nationalgarde*), while short gold messages are clauses with
+    a verb (*er sei unschuldig*, *von seinem Amt zurückzutreten*) or, for ``Reported``
+    speech, the object of a speech act (*forderte die Vernichtung der Lagerbestände*), which
+    may have no verb. Without part-of-speech tags (no morphology stage) nothing is judged a
+    fragment.
+    """
+    text = doc.text[start:end]
+    if any(ch in _OPENING_MARKS or ch in "”»«“" for ch in text):
+        return False
+    words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+    if len(words) > SHORT_MESSAGE_WORDS:
+        return False
+    starts = [sent.start for sent in doc.sentences]
+    first = max(0, _sentence_index(starts, start))
+    tags = []
+    for sent in doc.sentences[first:]:
+        if sent.start >= end:
+            break
+        tags += [
+            tag(t)
+            for t in sent.tokens
+            if start <= t.start and t.end <= end and any(ch.isalnum() for ch in t.text)
+        ]
+    if not tags or not all(tags):
+        return False
+    if tags[-1] in _OPEN_ENDED_TAGS:
+        return True
+    return form != "Reported" and not any(t.startswith("V") for t in tags)
+
+
 def _split_at_paragraphs(
     text: str, spans: list[tuple[int, int, str]]
 ) -> list[tuple[int, int, str]]:
@@ -277,6 +318,8 @@ def spans_to_quotes(
     }
     quotes: list[Quote] = []
     for start, end, form, holes in smooth_messages(doc.text, role_spans.get("message", [])):
+        if is_fragment(doc, start, end, form):
+            continue
         cue = nearest("cue", start, end, holes)
         source = nearest("source", start, end, holes)
         addressee = nearest("addressee", start, end, holes)
