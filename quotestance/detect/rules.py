@@ -749,7 +749,7 @@ def _name_colon(sent: Sentence, parts: list[Clause], inside: list[bool]) -> Cand
     toks = sent.tokens
     if len(parts) < 2:
         return None
-    name, content = parts[0], parts[1]
+    name = parts[0]
     if not (1 <= name.end - name.start <= NAME_COLON_MAX_TOKENS) or name.start != 0:
         return None
     if name.end >= len(toks) or toks[name.end].text != ":" or any(inside[: name.end + 1]):
