@@ -197,7 +197,9 @@ _OPEN_ENDED_TAGS = {"ART", "APPR", "APPRART", "KON", "KOUS", "KOKOM", "PRELS", "
                     "PPOSAT", "PIAT", "ADJA", "CARD", "PTKZU"}  # fmt: skip
 
 
-def is_fragment(doc: Document, start: int, end: int, form: str = "") -> bool:
+def is_fragment(
+    doc: Document, start: int, end: int, form: str = "", starts: list[int] | None = None
+) -> bool:
     """A short unmarked span that cannot be a claim: a broken-off phrase, or no verb at all.
 
     On SpkAtt-news dev, half of the tagger's unmarked messages of four words or fewer were
@@ -205,7 +207,8 @@ def is_fragment(doc: Document, start: int, end: int, form: str = "") -> bool:
     a verb (*er sei unschuldig*, *von seinem Amt zurückzutreten*) or, for ``Reported``
     speech, the object of a speech act (*forderte die Vernichtung der Lagerbestände*), which
     may have no verb. Without part-of-speech tags (no morphology stage) nothing is judged a
-    fragment.
+    fragment. ``starts``: the sentences' start offsets, when the caller has them (one list
+    per document keeps the decoding linear).
     """
     text = doc.text[start:end]
     if any(ch in _OPENING_MARKS or ch in "”»«“" for ch in text):
@@ -213,10 +216,11 @@ def is_fragment(doc: Document, start: int, end: int, form: str = "") -> bool:
     words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
     if len(words) > SHORT_MESSAGE_WORDS:
         return False
-    starts = [sent.start for sent in doc.sentences]
-    first = max(0, _sentence_index(starts, start))
+    if starts is None:
+        starts = [sent.start for sent in doc.sentences]
     tags = []
-    for sent in doc.sentences[first:]:
+    for k in range(max(0, _sentence_index(starts, start)), len(doc.sentences)):
+        sent = doc.sentences[k]
         if sent.start >= end:
             break
         tags += [
@@ -318,7 +322,7 @@ def spans_to_quotes(
     }
     quotes: list[Quote] = []
     for start, end, form, holes in smooth_messages(doc.text, role_spans.get("message", [])):
-        if is_fragment(doc, start, end, form):
+        if is_fragment(doc, start, end, form, starts):
             continue
         cue = nearest("cue", start, end, holes)
         source = nearest("source", start, end, holes)
