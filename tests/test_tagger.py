@@ -241,10 +241,11 @@ def test_a_documents_tags_do_not_depend_on_its_batch(trained):
             assert np.array_equal(tags[key], alone[key]), key
 
 
-def test_short_broken_off_or_verbless_spans_are_fragments():
-    """Issue 16: the tagger's four-word fragments (*die Arbeit der*) are not quotes; short
-    clauses with a verb and a speech act's object (``Reported``) are."""
-    from quotestance.detect.tagger import is_fragment
+def test_short_fragments_are_dropped_or_carried_to_their_sentence_end():
+    """Issue 16: the tagger's short fragments: without a verb (*die Nationalgarde*) they
+    are no quote; broken off mid-phrase (*die Arbeit der*) they run to the sentence's end;
+    short clauses with a verb and a speech act's object (``Reported``) stay as they are."""
+    from quotestance.detect.tagger import repair_fragment
     from quotestance.morphology import MoodAnalyser
     from quotestance.text import TextSegmenter
 
@@ -258,15 +259,18 @@ def test_short_broken_off_or_verbless_spans_are_fragments():
         i = text.index(s)
         return i, i + len(s)
 
-    assert is_fragment(doc, *span("die Arbeit der"))
-    assert is_fragment(doc, *span("die Nationalgarde"))
-    assert not is_fragment(doc, *span("er sei unschuldig"))
-    assert not is_fragment(doc, *span("die Vernichtung der Lagerbestände"), form="Reported")
-    assert is_fragment(doc, *span("die Vernichtung der Lagerbestände"), form="Indirect")
-    assert not is_fragment(doc, *span("kritisierte die Arbeit der Behörde"))  # five words
+    first_end = text.index("Sie rief")
+    first_end = len(text[:first_end].rstrip())
+    assert repair_fragment(doc, *span("die Arbeit der")) == first_end
+    assert repair_fragment(doc, *span("Er kritisierte die Arbeit der")) == first_end
+    assert repair_fragment(doc, *span("die Nationalgarde")) is None
+    assert repair_fragment(doc, *span("er sei unschuldig")) == span("er sei unschuldig")[1]
+    reported = span("die Vernichtung der Lagerbestände")
+    assert repair_fragment(doc, *reported, form="Reported") == reported[1]
+    assert repair_fragment(doc, *reported, form="Indirect") is None
     bare = Document(text)
     bare.sentences = segment(text)  # no morphology: nothing to judge by
-    assert not is_fragment(bare, *span("die Arbeit der"))
+    assert repair_fragment(bare, *span("die Nationalgarde")) == span("die Nationalgarde")[1]
 
 
 def test_a_run_stopped_by_its_time_budget_resumes_where_it_stopped(trained, tmp_path):

@@ -191,48 +191,56 @@ def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[Messag
     return out
 
 
-SHORT_MESSAGE_WORDS = 4
+SHORT_MESSAGE_WORDS = 4  # shorter unmarked spans need a verb (unless Reported)
+OPEN_ENDED_MAX_WORDS = 8  # shorter unmarked spans may not end mid-phrase
 # a span ending on these was cut in the middle of a phrase ("die Arbeit der", "von Stadt und")
 _OPEN_ENDED_TAGS = {"ART", "APPR", "APPRART", "KON", "KOUS", "KOKOM", "PRELS", "PDAT",
                     "PPOSAT", "PIAT", "ADJA", "CARD", "PTKZU"}  # fmt: skip
 
 
-def is_fragment(
+def repair_fragment(
     doc: Document, start: int, end: int, form: str = "", starts: list[int] | None = None
-) -> bool:
-    """A short unmarked span that cannot be a claim: a broken-off phrase, or no verb at all.
+) -> int | None:
+    """The end a short unmarked message should have: its own, the end of its sentence when
+    it breaks off mid-phrase (up to eight words: *der Waffenruhe sollen in der*), or None
+    (drop it) when it has no verb at all (up to four words: *die Nationalgarde*).
 
     On SpkAtt-news dev, half of the tagger's unmarked messages of four words or fewer were
     wrong (*die Arbeit der*, *die Nationalgarde*), while short gold messages are clauses with
     a verb (*er sei unschuldig*, *von seinem Amt zurückzutreten*) or, for ``Reported``
     speech, the object of a speech act (*forderte die Vernichtung der Lagerbestände*), which
-    may have no verb. Without part-of-speech tags (no morphology stage) nothing is judged a
-    fragment. ``starts``: the sentences' start offsets, when the caller has them (one list
-    per document keeps the decoding linear).
+    may have no verb. A span that breaks off mid-phrase is the start of a claim the word tags
+    lost, so it is carried to its sentence's end. Without part-of-speech tags (no morphology
+    stage) nothing is changed. ``starts``: the sentences' start offsets, when the caller has
+    them (one list per document keeps the decoding linear).
     """
     text = doc.text[start:end]
     if any(ch in _OPENING_MARKS or ch in "”»«“" for ch in text):
-        return False
+        return end
     words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
-    if len(words) > SHORT_MESSAGE_WORDS:
-        return False
+    if len(words) > OPEN_ENDED_MAX_WORDS:
+        return end
     if starts is None:
         starts = [sent.start for sent in doc.sentences]
     tags = []
+    last_sentence = None
     for k in range(max(0, _sentence_index(starts, start)), len(doc.sentences)):
         sent = doc.sentences[k]
         if sent.start >= end:
             break
+        last_sentence = sent
         tags += [
             tag(t)
             for t in sent.tokens
             if start <= t.start and t.end <= end and any(ch.isalnum() for ch in t.text)
         ]
-    if not tags or not all(tags):
-        return False
+    if not tags or not all(tags) or last_sentence is None:
+        return end
     if tags[-1] in _OPEN_ENDED_TAGS:
-        return True
-    return form != "Reported" and not any(t.startswith("V") for t in tags)
+        return max(end, last_sentence.end)
+    if len(words) <= SHORT_MESSAGE_WORDS and form != "Reported":
+        return end if any(t.startswith("V") for t in tags) else None
+    return end
 
 
 def _split_at_paragraphs(
@@ -322,8 +330,10 @@ def spans_to_quotes(
     }
     quotes: list[Quote] = []
     for start, end, form, holes in smooth_messages(doc.text, role_spans.get("message", [])):
-        if is_fragment(doc, start, end, form, starts):
+        repaired = repair_fragment(doc, start, end, form, starts)
+        if repaired is None:
             continue
+        end = repaired
         cue = nearest("cue", start, end, holes)
         source = nearest("source", start, end, holes)
         addressee = nearest("addressee", start, end, holes)
