@@ -328,12 +328,6 @@ class SpeakerLinker:
                 and chosen.source_p < CONTINUATION_MIN_SOURCE_P
             ):
                 chosen = None  # a cue-less quote continues someone who spoke, not any phrase
-            if (
-                chosen is not None
-                and "reportative_sollen" in quote.evidence
-                and chosen.sentence not in range(ctx.first, ctx.last + 1)
-            ):
-                chosen = None  # hearsay ("sollen … getötet worden sein") names no speaker
             if quote.cue is None and floor_kept and previous is not None:
                 # a cue-less quote after an embedded report continues the outer reporter
                 chosen = next((c for _, c in scored if (c.start, c.end) == previous), chosen)
