@@ -34,8 +34,7 @@ def probabilities(model_dir: Path, records: list[dict]) -> np.ndarray:
     """Calibrated probabilities (``STANCE_LABELS`` order) of ``classify`` records."""
     from quotestance.stance.classifier import StanceClassifier
 
-    results = StanceClassifier.load(model_dir).classify_records(records)
-    return np.array([[scores[label] for label in STANCE_LABELS] for _, scores in results])
+    return StanceClassifier.score_matrix(StanceClassifier.load(model_dir).classify_records(records))
 
 
 def threshold_table(gold: list[str], probs: np.ndarray) -> list[dict]:

@@ -19,8 +19,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 from quotestance.document import STANCE_LABELS
 from quotestance.evaluation.stance import dev_stance_gold, stance_report
 from quotestance.hf_data import rows_of, stance_dataset, stance_splits
@@ -38,7 +36,7 @@ def gold_quote_figures(rows: list[dict]) -> dict:
     started = time.perf_counter()
     results = clf.classify_records(records)
     seconds = time.perf_counter() - started
-    probs = np.array([[scores[label] for label in STANCE_LABELS] for _, scores in results])
+    probs = StanceClassifier.score_matrix(results)
     report = stance_report([r["label"] for r in rows], probs)
     report["quotes_per_second"] = round(len(rows) / seconds, 1)
     return report

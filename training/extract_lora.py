@@ -96,7 +96,7 @@ def refit_temperature(out_dir: Path) -> tuple[float, float]:
     config = StanceConfig.from_json(config_path.read_text(encoding="utf-8"))
     rows = [r for r in read_rows() if r["stance_split"] == "calibration"]
     results = StanceClassifier.load(out_dir).classify_records([classify_record(r) for r in rows])
-    probs = np.array([[scores[label] for label in STANCE_LABELS] for _, scores in results])
+    probs = StanceClassifier.score_matrix(results)
     logits = np.log(np.clip(probs, 1e-12, 1.0)) * config.temperature  # up to a constant
     gold = np.array([STANCE_LABELS.index(r["label"]) for r in rows])
     old, config.temperature = config.temperature, fit_temperature(logits, gold)

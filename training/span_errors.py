@@ -28,6 +28,7 @@ from pathlib import Path
 from quotestance.corpora.base import AnnotatedDocument, token_order
 from quotestance.document import Document
 from quotestance.evaluation.evaluate import iter_eval_set
+from quotestance.evaluation.metrics import TokenIndex
 
 REPO = Path(__file__).resolve().parents[1]
 SHORT_WORDS = 4
@@ -35,20 +36,10 @@ OPENING_MARKS = set("„‚»«\"'“")
 ATTRIBUTION_WORDS = ("laut", "zufolge", "Angaben")
 
 
-def covered_tokens(gold: AnnotatedDocument, start: int, end: int) -> set[str]:
-    """Tokens with at least half of their characters inside [start, end) (metrics.md, 2)."""
-    out = set()
-    for token, (s, e) in gold.token_spans.items():
-        if e <= start or s >= end:
-            continue
-        if 2 * (min(e, end) - max(s, start)) >= e - s:
-            out.add(token)
-    return out
-
-
 def document_errors(gold: AnnotatedDocument, pred: Document) -> dict[str, list]:
     """The short, split and colon cases of one document, with their texts."""
-    predicted = [(q, covered_tokens(gold, q.start, q.end)) for q in pred.quotes]
+    index = TokenIndex(gold.token_spans)  # the metric's own mapping (metrics.md, 2)
+    predicted = [(q, set(index.covered(q.start, q.end))) for q in pred.quotes]
     out: dict[str, list] = {"short": [], "split": [], "colon": []}
     for quote, tokens in predicted:
         words = [w for w in quote.text.split() if any(ch.isalnum() for ch in w)]

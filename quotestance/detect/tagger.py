@@ -135,6 +135,14 @@ def _sentence_index(starts: list[int], offset: int) -> int:
 
 MIN_MESSAGE_WORDS = 2
 _OPENING_MARKS = set("„‚»«\"'“")
+_QUOTATION_MARKS = _OPENING_MARKS | set("”»«“")
+
+
+def _words(text: str) -> list[str]:
+    """The whitespace-separated pieces of ``text`` that hold a letter or digit."""
+    return [w for w in text.split() if any(ch.isalnum() for ch in w)]
+
+
 # an attribution inside one claim: "Ein Verdacht bestehe [nach Angaben der Polizei] nicht",
 # "Die Lage sei[, so der Minister,] ernst", "Es handele sich [ersten Angaben zufolge] um …"
 _ATTRIBUTION_GAP = re.compile(
@@ -172,7 +180,7 @@ def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[Messag
     for start, end, form in _split_at_paragraphs(text, spans):
         if merged:
             gap = text[merged[-1][1] : start]
-            words = [w for w in gap.split() if any(ch.isalnum() for ch in w)]
+            words = _words(gap)
             same_sentence = not any(ch in gap for ch in ".!?") and "\n\n" not in gap
             if len(words) <= 1 and same_sentence:
                 merged[-1][1] = max(merged[-1][1], end)
@@ -184,7 +192,7 @@ def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[Messag
         merged.append([start, end, form, []])
     out = []
     for start, end, form, holes in merged:
-        words = [w for w in text[start:end].split() if any(ch.isalnum() for ch in w)]
+        words = _words(text[start:end])
         if len(words) < MIN_MESSAGE_WORDS and text[start : start + 1] not in _OPENING_MARKS:
             continue
         out.append(MessageSpan(start, end, form, tuple(holes)))
@@ -215,9 +223,9 @@ def repair_fragment(
     them (one list per document keeps the decoding linear).
     """
     text = doc.text[start:end]
-    if any(ch in _OPENING_MARKS or ch in "”»«“" for ch in text):
+    if any(ch in _QUOTATION_MARKS for ch in text):
         return end
-    words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+    words = _words(text)
     if len(words) > OPEN_ENDED_MAX_WORDS:
         return end
     if starts is None:

@@ -127,6 +127,14 @@ class StanceClassifier:
             for p in probs
         ]
 
+    @staticmethod
+    def score_matrix(results: Sequence[tuple[str, dict[str, float]]]) -> np.ndarray:
+        """``classify_records`` results as a matrix in ``STANCE_LABELS`` order (for the
+        evaluation scripts)."""
+        from quotestance.document import STANCE_LABELS
+
+        return np.array([[scores[label] for label in STANCE_LABELS] for _, scores in results])
+
     def classify_records(
         self, records: Sequence[dict[str, Any]]
     ) -> list[tuple[str, dict[str, float]]]:
