@@ -342,12 +342,8 @@ def spans_to_quotes(
         repaired = repair_fragment(doc, start, end, form, starts)
         if repaired is None:
             continue
-        if repaired > end and k + 1 < len(messages):
-            # carried to its sentence's end, but not into the next message
-            limit = messages[k + 1].start
-            while limit > end and doc.text[limit - 1].isspace():
-                limit -= 1
-            repaired = max(end, min(repaired, limit))
+        if k + 1 < len(messages):  # carried to its sentence's end, but not into the next one
+            repaired = max(end, min(repaired, len(doc.text[: messages[k + 1].start].rstrip())))
         end = repaired
         cue = nearest("cue", start, end, holes)
         source = nearest("source", start, end, holes)
