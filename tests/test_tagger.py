@@ -273,25 +273,6 @@ def test_short_fragments_are_dropped_or_carried_to_their_sentence_end():
     assert repair_fragment(bare, *span("die Nationalgarde")) == span("die Nationalgarde")[1]
 
 
-def test_a_carried_fragment_stops_where_the_next_message_starts():
-    """A piece carried to its sentence's end never runs into the next message: quotes do
-    not overlap."""
-    from quotestance.morphology import MoodAnalyser
-    from quotestance.text import TextSegmenter
-
-    text = "Er kritisierte die Arbeit der Behörde und sagte, er sei unschuldig."
-    doc = MoodAnalyser()(TextSegmenter()(Document(text)))
-    a, b = text.index("die Arbeit der"), text.index("er sei unschuldig")
-    role_spans = {
-        "message": [(a, a + len("die Arbeit der"), "Indirect"),
-                    (b, b + len("er sei unschuldig"), "Indirect")],
-    }  # fmt: skip
-    first, second = spans_to_quotes(doc, role_spans)
-    assert first.end <= second.start
-    assert first.text == "die Arbeit der Behörde und sagte,"
-    assert second.text == "er sei unschuldig"
-
-
 def test_a_run_stopped_by_its_time_budget_resumes_where_it_stopped(trained, tmp_path):
     """The stop saves its own checkpoint: ``--resume`` goes on from that step, not from the
     last periodic checkpoint (a tagger run stopped at 909 of 1,138 steps would have gone

@@ -337,13 +337,10 @@ def spans_to_quotes(
         for role in ("cue", "source", "addressee")
     }
     quotes: list[Quote] = []
-    messages = smooth_messages(doc.text, role_spans.get("message", []))
-    for k, (start, end, form, holes) in enumerate(messages):
+    for start, end, form, holes in smooth_messages(doc.text, role_spans.get("message", [])):
         repaired = repair_fragment(doc, start, end, form, starts)
         if repaired is None:
             continue
-        if k + 1 < len(messages):  # carried to its sentence's end, but not into the next one
-            repaired = max(end, min(repaired, len(doc.text[: messages[k + 1].start].rstrip())))
         end = repaired
         cue = nearest("cue", start, end, holes)
         source = nearest("source", start, end, holes)
