@@ -273,6 +273,34 @@ def test_short_fragments_are_dropped_or_carried_to_their_sentence_end():
     assert repair_fragment(bare, *span("die Nationalgarde")) == span("die Nationalgarde")[1]
 
 
+def test_a_carried_fragment_absorbs_the_message_it_runs_into():
+    """A fragment carried to its sentence's end and the message after it in that sentence
+    are one claim: one quote, no overlap (20 overlapping pairs on news + GePaDe dev before)."""
+    from quotestance.detect.tagger import MessageSpan, repair_messages
+    from quotestance.morphology import MoodAnalyser
+    from quotestance.text import TextSegmenter
+
+    text = (
+        "Seit Ende der Waffenruhe sollen in der Stadt mehr als 200 Menschen getötet worden "
+        "sein. Er sagte, er sei unschuldig."
+    )
+    doc = MoodAnalyser()(TextSegmenter()(Document(text)))
+
+    def message(s: str, form: str) -> MessageSpan:
+        i = text.index(s)
+        return MessageSpan(i, i + len(s), form)
+
+    fragment = message("der Waffenruhe sollen in der", "Reported")
+    rest = message("mehr als 200 Menschen getötet worden sein", "Indirect")
+    claim = message("er sei unschuldig", "Indirect")
+    starts = [sent.start for sent in doc.sentences]
+    first_end = text.index(" Er sagte")
+    assert repair_messages(doc, [fragment, rest, claim], starts) == [
+        MessageSpan(fragment.start, first_end, "Indirect"),
+        claim,
+    ]
+
+
 def test_a_run_stopped_by_its_time_budget_resumes_where_it_stopped(trained, tmp_path):
     """The stop saves its own checkpoint: ``--resume`` goes on from that step, not from the
     last periodic checkpoint (a tagger run stopped at 909 of 1,138 steps would have gone

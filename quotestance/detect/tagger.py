@@ -251,6 +251,37 @@ def repair_fragment(
     return end
 
 
+def repair_messages(
+    doc: Document, messages: list[MessageSpan], starts: list[int]
+) -> list[MessageSpan]:
+    """Apply ``repair_fragment`` to each message; a fragment carried to its sentence's end
+    absorbs the messages it runs into, so no two quotes overlap.
+
+    The carried fragment and the message after it are the two halves of one claim whose
+    middle the word tags lost (*Seit Ende der Waffenruhe sollen* … *getötet worden sein*).
+    The form of the longer half is kept.
+    """
+    out: list[MessageSpan] = []
+    tagged_length: list[int] = []  # each output message's longest tagged part, for its form
+    for message in messages:
+        end = repair_fragment(doc, message.start, message.end, message.form, starts)
+        if end is None:
+            continue
+        length = message.end - message.start
+        message = message._replace(end=end)
+        if out and message.start < out[-1].end:
+            previous = out[-1]
+            form = message.form if length > tagged_length[-1] else previous.form
+            out[-1] = MessageSpan(
+                previous.start, max(previous.end, message.end), form, previous.holes + message.holes
+            )
+            tagged_length[-1] = max(tagged_length[-1], length)
+            continue
+        out.append(message)
+        tagged_length.append(length)
+    return out
+
+
 def _split_at_paragraphs(
     text: str, spans: list[tuple[int, int, str]]
 ) -> list[tuple[int, int, str]]:
@@ -337,11 +368,8 @@ def spans_to_quotes(
         for role in ("cue", "source", "addressee")
     }
     quotes: list[Quote] = []
-    for start, end, form, holes in smooth_messages(doc.text, role_spans.get("message", [])):
-        repaired = repair_fragment(doc, start, end, form, starts)
-        if repaired is None:
-            continue
-        end = repaired
+    messages = smooth_messages(doc.text, role_spans.get("message", []))
+    for start, end, form, holes in repair_messages(doc, messages, starts):
         cue = nearest("cue", start, end, holes)
         source = nearest("source", start, end, holes)
         addressee = nearest("addressee", start, end, holes)
