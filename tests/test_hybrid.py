@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quotestance.detect.hybrid import combine
-from quotestance.document import Quote, Span
+from quotestance.document import Document, Quote, Span
 
 TEXT = (
     'Putin habe "das Ministerium beauftragt, bereit zu sein" fortzusetzen, erklärte er. '
@@ -74,3 +74,26 @@ def test_the_taggers_span_stays_where_it_overlaps_one_quote_in_marks():
     )
     (combined,) = combine([rule], [tagged])
     assert combined.text == tagged.text and combined.cue.text == "erklärte"
+
+
+def test_what_a_rule_split_leaves_of_a_tagger_span_stays_a_quote():
+    """A run-on tagger span over two rule quotes is cut where the rules cut; a claim of four
+    words or more in reported speech's mood that lies between them stays a quote (the tagger
+    found it), narration (*erklärte er.*, an indicative sentence) does not."""
+    from quotestance.morphology import MoodAnalyser
+    from quotestance.text import TextSegmenter
+
+    doc = MoodAnalyser()(TextSegmenter()(Document(TEXT)))
+    run_on = quote(TEXT.strip(), "indirect", ["tagger"])
+    first = quote('Putin habe "das Ministerium beauftragt, bereit zu sein" fortzusetzen',
+                  "mixed", ["cue_after_content"])  # fmt: skip
+    last = quote("Man prüfe alles.", "free_indirect", ["konjunktiv_i_main_clause"])
+    texts = [q.text for q in combine([first, last], [run_on], doc)]
+    assert texts == [first.text, "Die Lage sei ernst", last.text]  # not *erklärte er.*
+    assert [q.text for q in combine([first, last], [run_on])] == [first.text, last.text]
+    narration = TEXT.replace("Die Lage sei ernst", "Die Lage ist sehr ernst")
+    doc = MoodAnalyser()(TextSegmenter()(Document(narration)))
+    run_on = Quote(0, len(narration.strip()), narration.strip(), "indirect", evidence=["tagger"])
+    last = Quote(narration.index("Man"), len(narration.strip()), "Man prüfe alles.",
+                 "free_indirect", evidence=["konjunktiv_i_main_clause"])  # fmt: skip
+    assert len(combine([first, last], [run_on], doc)) == 2
