@@ -95,6 +95,12 @@ _ORDINAL_NOUN = re.compile(
 )
 
 
+def content_words(text: str) -> list[str]:
+    """The whitespace-separated pieces of ``text`` that hold a letter or digit (words, not
+    dashes or stray punctuation): how the detectors count a span's length in words."""
+    return [w for w in text.split() if any(ch.isalnum() for ch in w)]
+
+
 def paragraph_bounds(text: str) -> list[tuple[int, int]]:
     """Blank-line separated blocks as (start, end) offsets, whitespace trimmed."""
     bounds, pos = [], 0

@@ -21,6 +21,7 @@ import pickle
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import quotestance.detect.hybrid as hybrid
@@ -67,11 +68,17 @@ def policy(**settings) -> Iterator[None]:
             setattr(hybrid, key, value)
 
 
-def score(rows: list, combine: bool = True) -> dict[str, float]:
+@cache
+def speaker_stages() -> tuple:
+    """The mention layer and the shipped linker, loaded once for every variant."""
     from quotestance.speakers.linker import SpeakerLinker
     from quotestance.speakers.mentions import MentionFinder
 
-    stages = [MentionFinder(), SpeakerLinker.load()]
+    return MentionFinder(), SpeakerLinker.load()
+
+
+def score(rows: list, combine: bool = True) -> dict[str, float]:
+    stages = speaker_stages()
     scorer = Scorer(resamples=0)
     for gold, doc, tagged, ruled in rows:
         doc = copy.deepcopy(doc)

@@ -40,6 +40,7 @@ from itertools import pairwise
 
 from quotestance.document import Document, Quote
 from quotestance.intervals import IntervalIndex
+from quotestance.text import content_words
 
 # the evidence for which a rule quote the tagger missed entirely is still added
 ADDED_RULE_EVIDENCE = {
@@ -89,7 +90,7 @@ def _remainders(tq: Quote, covered: list[Quote], doc: Document | None) -> list[Q
     for start, end in sentences:
         text = tq.text[start - tq.start : end - tq.start]
         kept = text.strip(" \n\t,;:.–-")
-        if sum(any(ch.isalnum() for ch in w) for w in kept.split()) < REMAINDER_MIN_WORDS:
+        if len(content_words(kept)) < REMAINDER_MIN_WORDS:
             continue
         start += text.index(kept)
         if not reported_mood(doc, start, start + len(kept)):

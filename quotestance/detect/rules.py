@@ -37,6 +37,7 @@ from quotestance.detect.lexicon import CueEntry, CueLexicon
 from quotestance.detect.marks import QuotedSpan, pair_marks
 from quotestance.document import Document, Mention, Quote, Sentence, Span, Token
 from quotestance.intervals import IntervalIndex
+from quotestance.text import content_words
 
 # a direct quote of at most this many words needs a cue in its sentence to count as a quote
 SHORT_QUOTE_WORDS = 3
@@ -203,7 +204,7 @@ class QuoteDetector:
 
     def _direct(self, doc: Document, span: QuotedSpan) -> Candidate | None:
         inner = doc.text[span.inner_start : span.inner_end]
-        words = [w for w in inner.split() if any(ch.isalnum() for ch in w)]
+        words = content_words(inner)
         if not words:
             return None
         sent = doc.sentence_at(span.start)
@@ -858,7 +859,7 @@ def merge(doc: Document, direct: list[Candidate], reported: list[Candidate]) -> 
             extra = doc.text[cand.start : cand.end]
             for d in inner:
                 extra = extra.replace(doc.text[d.start : d.end], "")
-            if len([w for w in extra.split() if any(ch.isalnum() for ch in w)]) >= 3:
+            if len(content_words(extra)) >= 3:
                 removed.update(k for k, d in near if d.start >= cand.start and d.end <= cand.end)
                 cand.kind = "mixed"
                 cand.evidence.append("contains_direct_quote")

@@ -33,6 +33,7 @@ from quotestance.document import Document, Mention, Quote, Span
 from quotestance.encoding import WordEncoding
 from quotestance.intervals import IntervalIndex
 from quotestance.padding import fixed_width_batches
+from quotestance.text import content_words
 
 ROLE_WEIGHTS = {"message": 1.0, "cue": 1.0, "source": 1.0, "addressee": 0.5}
 
@@ -138,11 +139,6 @@ _OPENING_MARKS = set("„‚»«\"'“")
 _QUOTATION_MARKS = _OPENING_MARKS | set("”»«“")
 
 
-def _words(text: str) -> list[str]:
-    """The whitespace-separated pieces of ``text`` that hold a letter or digit."""
-    return [w for w in text.split() if any(ch.isalnum() for ch in w)]
-
-
 # an attribution inside one claim: "Ein Verdacht bestehe [nach Angaben der Polizei] nicht",
 # "Die Lage sei[, so der Minister,] ernst", "Es handele sich [ersten Angaben zufolge] um …"
 _ATTRIBUTION_GAP = re.compile(
@@ -180,7 +176,7 @@ def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[Messag
     for start, end, form in _split_at_paragraphs(text, spans):
         if merged:
             gap = text[merged[-1][1] : start]
-            words = _words(gap)
+            words = content_words(gap)
             same_sentence = not any(ch in gap for ch in ".!?") and "\n\n" not in gap
             if len(words) <= 1 and same_sentence:
                 merged[-1][1] = max(merged[-1][1], end)
@@ -192,7 +188,7 @@ def smooth_messages(text: str, spans: list[tuple[int, int, str]]) -> list[Messag
         merged.append([start, end, form, []])
     out = []
     for start, end, form, holes in merged:
-        words = _words(text[start:end])
+        words = content_words(text[start:end])
         if len(words) < MIN_MESSAGE_WORDS and text[start : start + 1] not in _OPENING_MARKS:
             continue
         out.append(MessageSpan(start, end, form, tuple(holes)))
@@ -225,7 +221,7 @@ def repair_fragment(
     text = doc.text[start:end]
     if any(ch in _QUOTATION_MARKS for ch in text):
         return end
-    words = _words(text)
+    words = content_words(text)
     if len(words) > OPEN_ENDED_MAX_WORDS:
         return end
     if starts is None:
