@@ -103,6 +103,23 @@ def test_dass_clause_with_particle_verb(annotate):
     assert quote.speaker.text == "Die Polizei"
 
 
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Die Forscher gehen davon aus, dass der Komet zerfällt.", "gehen davon aus"),
+        ("Der Minister wies darauf hin, dass die Frist ende.", "wies darauf hin"),
+        ("Der Sprecher geht allerdings davon aus, dass es regnet.", "geht allerdings davon aus"),
+        # the correlate only: a plain particle verb keeps the verb (half of its two words)
+        ("Die Polizei teilte gestern mit, dass der Mann gefasst sei.", "teilte"),
+        # a speaker's own voice (parliament) keeps the verb, as GePaDe marks it
+        ("Ich gehe davon aus, dass wir zustimmen.", "gehe davon aus"),
+        ("Dann stelle ich dazu fest, dass wir zustimmen.", "stelle"),
+    ],
+)
+def test_cue_with_correlate_and_particle(annotate, text, cue):
+    assert only(annotate(text)).cue.text == cue
+
+
 def test_konjunktiv_clause_after_cue(annotate):
     quote = only(annotate("Der Sprecher sagte, die Lage sei unter Kontrolle."))
     assert quote.kind == "indirect" and quote.text == "die Lage sei unter Kontrolle"

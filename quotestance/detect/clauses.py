@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quotestance.document import Document, Quote, Sentence, Token
+from quotestance.document import Document, Quote, Sentence, Span, Token
 
 CLAUSE_BREAKS = {",", ";", ":", "–", "—", "-"}
 FINAL_PUNCT = {".", "!", "?", "…"}
@@ -112,6 +112,40 @@ def trim_punct(sent: Sentence, start: int, end: int) -> tuple[int, int]:
     ):
         end -= 1
     return start, end
+
+
+# the subject pronouns of a speaker who reports their own view (parliament: *stelle ich fest*)
+_OWN_VOICE = {"ich", "wir", "Sie", "du", "ihr", "man"}
+
+
+def cue_with_correlate(doc: Document, cue: Span | None, reach: int = 3) -> Span | None:
+    """A finite cue verb widened to its correlate and separable particle (*geht davon aus*,
+    *wies darauf hin*, *forderte Mussawi dazu auf*).
+
+    SpkAtt news marks all three words as the cue, so the verb alone covers a third of it and
+    is not found (metrics.md: a cue is found when half its tokens are covered). Only with a
+    pronominal adverb (``PROAV``) between verb and particle: for the plain particle verb
+    (*teilte mit*) the verb alone already covers half, and GePaDe marks the verb alone in a
+    speaker's own voice (*stelle ich fest*), so the span stops at *ich*, *wir*, *Sie*, *man*.
+    News dev cue F1 0.770 -> 0.783, GePaDe and Redewiedergabe dev unchanged (±0.001).
+    """
+    if cue is None:
+        return None
+    for k in doc.sentences_overlapping(cue.start, cue.end):
+        toks = doc.sentences[k].tokens
+        inside = [i for i, t in enumerate(toks) if cue.start <= t.start and t.end <= cue.end]
+        if not inside or not is_finite(toks[inside[-1]]):
+            continue
+        verb = inside[-1]
+        for j in range(verb + 1, min(len(toks), verb + 2 + reach)):
+            if is_punct(toks[j]) or toks[j].text in _OWN_VOICE:
+                break
+            if tag(toks[j]) == "PTKVZ":
+                if any(tag(t) == "PROAV" for t in toks[verb + 1 : j]):
+                    start, end = min(cue.start, toks[verb].start), toks[j].end
+                    return Span(start, end, doc.text[start:end])
+                break
+    return cue
 
 
 def noun_phrase_after(sent: Sentence, index: int, limit: int) -> tuple[int, int] | None:

@@ -25,6 +25,7 @@ from quotestance.detect.clauses import (
     Clause,
     clause_of,
     clauses,
+    cue_with_correlate,
     finite_verbs,
     is_finite,
     is_subordinate,
@@ -891,7 +892,7 @@ def merge(doc: Document, direct: list[Candidate], reported: list[Candidate]) -> 
                 end=cand.end,
                 text=doc.text[cand.start : cand.end],
                 kind=cand.kind,
-                cue=cand.cue.span() if cand.cue else None,
+                cue=cue_with_correlate(doc, cand.cue.span() if cand.cue else None),
                 speaker=speaker,
                 evidence=cand.evidence,
             )

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from quotestance.adapters import JSONConfig, add_lora, load_adapted, load_heads, save_adapted
-from quotestance.detect.clauses import tag
+from quotestance.detect.clauses import cue_with_correlate, tag
 from quotestance.detect.labels import IGNORE, KIND_OF_FORM, ROLES, TAGS, tags_to_spans
 from quotestance.detect.tagger_files import CONFIG_FILE, DEFAULT_TAGGER_DIR, WEIGHTS_FILE
 from quotestance.document import Document, Mention, Quote, Span
@@ -366,7 +366,7 @@ def spans_to_quotes(
     quotes: list[Quote] = []
     messages = smooth_messages(doc.text, role_spans.get("message", []))
     for start, end, form, holes in repair_messages(doc, messages, starts):
-        cue = nearest("cue", start, end, holes)
+        cue = cue_with_correlate(doc, nearest("cue", start, end, holes))
         source = nearest("source", start, end, holes)
         addressee = nearest("addressee", start, end, holes)
         evidence = ["tagger"]
