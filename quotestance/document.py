@@ -154,8 +154,9 @@ class Document:
     sentences: list[Sentence] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # role spans a detector found, attached to a quote or not ("source", "addressee"): the
-    # speaker stage ranks them with other mentions
+    # role spans a detector found, attached to a quote or not ("source", "addressee", "cue"):
+    # the speaker stage ranks the first two with other mentions; the hybrid detector widens
+    # a rule's one-word cue to the tagged cue it lies in
     tagged_roles: dict[str, list[Span]] = field(default_factory=dict)
     # the mention layer (``speakers.mentions.Mentions``): every candidate mention of an actor,
     # made once after detection and read by the speaker, addressee and target stages

@@ -97,3 +97,30 @@ def test_what_a_rule_split_leaves_of_a_tagger_span_stays_a_quote():
     last = Quote(narration.index("Man"), len(narration.strip()), "Man prüfe alles.",
                  "free_indirect", evidence=["konjunktiv_i_main_clause"])  # fmt: skip
     assert len(combine([first, last], [run_on], doc)) == 2
+
+
+def test_a_rule_cue_is_widened_to_the_tagged_cue_it_lies_in():
+    """The rules' cue is one verb; SpkAtt news marks *hat angekündigt*, so the tagger's cue
+    pieces that overlap or touch it (a space between) join it; a piece further off does not."""
+    text = "Der Minister hat angekündigt, dass er zurücktrete. Er hat es gesagt."
+    doc = Document(text)
+
+    def span(words: str, after: int = 0) -> Span:
+        start = text.index(words, after)
+        return Span(start, start + len(words), words)
+
+    doc.tagged_roles["cue"] = [span("hat"), span("angekündigt"), span("gesagt")]
+    content = span("dass er zurücktrete")
+    rule = Quote(content.start, content.end, content.text, "indirect",
+                 cue=span("angekündigt"), evidence=["cue_dass_clause"])  # fmt: skip
+    tagged = Quote(content.start, content.end, content.text, "indirect", evidence=["tagger"])
+    (combined,) = combine([rule], [tagged], doc)
+    assert combined.cue.text == "hat angekündigt"
+    far = Quote(content.start, content.end, content.text, "indirect",
+                cue=span("hat", text.index("Er")), evidence=["cue_dass_clause"])  # fmt: skip
+    (alone,) = combine([far], [copy_of(tagged)], doc)
+    assert alone.cue.text == "hat"
+
+
+def copy_of(q: Quote) -> Quote:
+    return Quote(q.start, q.end, q.text, q.kind, evidence=list(q.evidence))

@@ -357,8 +357,8 @@ def spans_to_quotes(
         **role_spans,
         "source": join_adjacent(doc.text, role_spans.get("source", [])),
         "addressee": join_adjacent(doc.text, role_spans.get("addressee", [])),
+        "cue": join_adjacent(doc.text, role_spans.get("cue", [])),
     }
-    role_spans.setdefault("cue", [])
     indexes = {
         role: IntervalIndex(role_spans[role], key=lambda span: (span[0], span[1]))
         for role in ("cue", "source", "addressee")
@@ -492,7 +492,7 @@ class QuoteTagger:
         return results
 
     def detect_many(self, docs: list[Document]) -> list[list[Quote]]:
-        """Quotes per document; the tagged source and addressee spans go to
+        """Quotes per document; the tagged source, addressee and cue spans go to
         ``doc.tagged_roles`` and the encoder's word states to ``doc.encoding``, for the
         speaker stage."""
         out = []
@@ -502,11 +502,12 @@ class QuoteTagger:
                 continue
             doc.encoding = WordEncoding.of(words, tags["hidden"])
             role_spans = {role: tags_to_spans(role, words, tags[role].tolist()) for role in ROLES}
-            for role in ("source", "addressee"):
+            for role in ("source", "addressee", "cue"):
                 doc.tagged_roles[role] = [
                     Span(s, e, doc.text[s:e])
                     for s, e, _ in join_adjacent(doc.text, role_spans[role])
                 ]
+            for role in ("source", "addressee"):
                 doc.role_scores[role] = [
                     (s, e, round(float(p), 3))
                     for (s, e), p in zip(words, tags[f"{role}_p"], strict=True)
