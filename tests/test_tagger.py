@@ -329,3 +329,24 @@ def test_a_run_stopped_by_its_time_budget_resumes_where_it_stopped(trained, tmp_
     assert state["step"] == 1
     second = fresh(60, resume=True).train()
     assert not second["stopped_by_time_budget"] and second["steps"] == 3
+
+
+def test_a_warm_start_begins_from_the_saved_tagger(trained):
+    """``--init-from``: a second schedule starts from the saved adapter and heads, so before
+    any step it gives the saved model's logits."""
+    trainer, _, out, windows = trained
+    encoder = transformers.BertModel.from_pretrained(trainer.args.base_model)
+    args = TaggerTrainingArguments(
+        output_dir=out / "warm", base_model=trainer.args.base_model, epochs=1, batch_size=4,
+        lora_r=4, bf16=False, init_from=out,
+    )  # fmt: skip
+    warm = TaggerTrainer(args, encoder=encoder, tokenizer=trainer.tokenizer,
+                         windows={"spkatt-news": windows})  # fmt: skip
+    model, _, _ = load_tagger(out)
+    batch = collate(windows, trainer.tokenizer.pad_token_id)
+    warm.model.eval()
+    with torch.inference_mode():
+        before = model(batch["input_ids"], batch["attention_mask"])["logits"]
+        after = warm.model(batch["input_ids"], batch["attention_mask"])["logits"]
+    for role in ROLES:
+        torch.testing.assert_close(before[role], after[role], atol=1e-4, rtol=1e-4)

@@ -63,6 +63,9 @@ class TaggerTrainingArguments:
     threads: int | None = None
     corpora: tuple[str, ...] = ("spkatt-news", "spkatt-gepade", "redewiedergabe")
     resume: bool = False
+    # a saved tagger (adapter + heads) to start from instead of a fresh adapter: a second
+    # schedule (warm restart) on top of a finished one; its rank must equal ``lora_r``
+    init_from: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -123,7 +126,18 @@ class TaggerTrainer:
             lora_dropout=0.0,  # see disable_dropout
         )
         self.model = TaggerModel(add_lora(encoder, self.config), encoder.config.hidden_size)
+        if args.init_from is not None:
+            self._warm_start(Path(args.init_from))
         self.windows = windows if windows is not None else self._build_windows()
+
+    def _warm_start(self, directory: Path) -> None:
+        """Adapter and heads of a saved tagger, unmerged, as the starting point."""
+        from quotestance.adapters import load_adapted, load_heads
+        from quotestance.detect.tagger_files import WEIGHTS_FILE
+
+        weights = directory / WEIGHTS_FILE
+        _, heads = load_adapted(self.model.encoder, weights, merge=False)
+        load_heads(self.model, heads, weights)
 
     def _build_windows(self) -> dict[str, list]:
         """Per corpus, the train documents' windows through ``datasets`` (load, split by
@@ -347,6 +361,12 @@ def parse_args(argv: list[str] | None) -> TaggerTrainingArguments:
         choices=("spkatt-news", "spkatt-gepade", "redewiedergabe"),
         default=list(defaults.corpora),
         help="training corpora (GePaDe alone is CC BY-SA, the others CC BY-NC-SA)",
+    )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="a saved tagger directory to start from (a warm restart of its schedule)",
     )
     parser.add_argument("--no-bf16", action="store_true")
     parser.add_argument("--resume", action="store_true")
