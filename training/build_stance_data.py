@@ -16,6 +16,10 @@ Round two (active learning, ``round2_items.jsonl`` from ``build_stance_pool.py``
 - ``round2_adjudicated.tsv``: the decision where the two disagreed.
 Round three (``round3_items.jsonl``, ``build_stance_pool.py --round 3``: threat and
 cooperation candidates from Redewiedergabe and GermEval posts): ``round3_first_pass.tsv``.
+Round four (``round4_items.jsonl``, ``build_stance_pool.py --round 4``: what rounds two and
+three left unread, re-scored by the shipped model): ``round4_first_pass.tsv``,
+``round4_second.tsv`` (an independent second annotation of 150 of them) and
+``round4_adjudicated.tsv``.
 Final label: contrast review, else adjudication, else review, else first pass. Writes
 ``stance.jsonl`` (one row per item: the item's fields plus ``label``, ``target`` with document
 offsets where found, and ``label_source``) and ``agreement.json`` (Cohen's kappa, overall and
@@ -108,7 +112,7 @@ def main() -> None:
     items = [json.loads(line) for line in (STANCE / "items.jsonl").open(encoding="utf-8")]
     for item in items:
         item["selection_scores"] = ""  # round one chose by corpus and keywords, not scores
-    for name in ("round2_items.jsonl", "round3_items.jsonl"):
+    for name in ("round2_items.jsonl", "round3_items.jsonl", "round4_items.jsonl"):
         if not (STANCE / name).exists():
             continue
         for line in (STANCE / name).open(encoding="utf-8"):
@@ -120,10 +124,13 @@ def main() -> None:
     first = read_labels(notes / "first_pass.tsv")
     first |= read_labels(notes / "round2_first_pass.tsv")
     first |= read_labels(notes / "round3_first_pass.tsv")
+    first |= read_labels(notes / "round4_first_pass.tsv")
     second = read_labels(notes / "second_annotator.tsv")
     second2 = read_labels(notes / "round2_second.tsv")
+    second4 = read_labels(notes / "round4_second.tsv")
     adjudicated = read_labels(notes / "adjudicated.tsv")
     adjudicated |= read_labels(notes / "round2_adjudicated.tsv")
+    adjudicated |= read_labels(notes / "round4_adjudicated.tsv")
     review = read_labels(notes / "review.tsv")
     contrast = read_labels(notes / "contrast_review.tsv", column=2)
     missing = [i["id"] for i in items if i["id"] not in first]
@@ -148,7 +155,7 @@ def main() -> None:
                 "target_start": span[0] if span else None,
                 "target_end": span[1] if span else None,
                 "label_source": source,
-                "double_annotated": key in second or key in second2,
+                "double_annotated": key in second or key in second2 or key in second4,
             }
         )
     with open(STANCE / "stance.jsonl", "w", encoding="utf-8") as handle:
@@ -173,6 +180,8 @@ def main() -> None:
     }
     if second2:
         agreement["round2"] = agreement_of(first, second2)
+    if second4:
+        agreement["round4"] = agreement_of(first, second4)
     (STANCE / "agreement.json").write_text(json.dumps(agreement, indent=1) + "\n", encoding="utf-8")
     counts = Counter((r["split"], r["label"]) for r in rows)
     print(json.dumps(agreement, indent=1))

@@ -228,24 +228,56 @@ def build_round3_pool() -> list[dict]:
     return out
 
 
+def build_round4_pool() -> list[dict]:
+    """Round four, for cooperation and threat: every item of the round-two and round-three
+    pools that no round has read yet, re-scored by the shipped model (trained on rounds one
+    to three, so it ranks better than the round-one model that chose before). Detected
+    quotes are numbered by the detector of their day, so an item is also left out where its
+    span overlaps one already read in the same document."""
+    seen: set[str] = set()
+    read_spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for name in ("items.jsonl", "round2_items.jsonl", "round3_items.jsonl"):
+        with open(STANCE_DIR / name, encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                seen.add(row["id"])
+                key = (row["corpus"], row["document"])
+                read_spans.setdefault(key, []).append((row["start"], row["end"]))
+
+    def read_before(item: dict) -> bool:
+        spans = read_spans.get((item["corpus"], item["document"]), [])
+        return any(s < item["end"] and e > item["start"] for s, e in spans)
+
+    out, ids = [], set()
+    for item in [*build_pool(), *build_round3_pool()]:
+        if item["id"] not in seen and item["id"] not in ids and not read_before(item):
+            ids.add(item["id"])
+            item["selection"] = "pool"
+            out.append(item)
+    return out
+
+
+ROUND_POOLS = {2: build_pool, 3: build_round3_pool, 4: build_round4_pool}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--round", type=int, choices=(2, 3), default=2)
+    parser.add_argument("--round", type=int, choices=sorted(ROUND_POOLS), default=2)
     parser.add_argument("--threat", type=int, default=1300)
     parser.add_argument("--cooperation", type=int, default=900)
     parser.add_argument("--accusation", type=int, default=800)
     parser.add_argument("--uncertain", type=int, default=300)
     args = parser.parse_args(argv)
-    pool = build_pool() if args.round == 2 else build_round3_pool()
+    pool = ROUND_POOLS[args.round]()
     print(f"pool: {len(pool)} items", flush=True)
     score(pool)
-    write_jsonl(STANCE_DIR / f"pool{'' if args.round == 2 else '3'}.jsonl", pool)
+    write_jsonl(STANCE_DIR / f"pool{'' if args.round == 2 else args.round}.jsonl", pool)
     budget = {"threat": args.threat, "cooperation": args.cooperation,
               "accusation": args.accusation}  # fmt: skip
     selected = select(pool, budget, args.uncertain)
-    if args.round == 3:
+    if args.round > 2:
         for item in selected:
-            item["selection"] += "/round3"
+            item["selection"] += f"/round{args.round}"
     write_jsonl(STANCE_DIR / f"round{args.round}_items.jsonl", selected)
     counts = count_by(selected, "corpus", "selection")
     print(json.dumps(counts, indent=1), f"\n{len(selected)} selected")
